@@ -1,0 +1,114 @@
+// Cross-field rules. They read the raw document defensively so that they can run even when the
+// schema found problems elsewhere: the operator sees every problem in one go, not one per start.
+
+export interface ConfigProblem {
+  /** Where, in the form clusters.ESHA.nodes[2].host ("" for the whole file). */
+  readonly path: string;
+  readonly message: string;
+}
+
+export const formatPath = (segments: readonly PropertyKey[]): string =>
+  segments.reduce<string>((acc, seg) => {
+    if (typeof seg === 'number') return `${acc}[${seg}]`;
+    const key = String(seg);
+    return acc === '' ? key : `${acc}.${key}`;
+  }, '');
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+const DEFAULT_SQL_PORT: Record<string, number> = { 'kingbase-v8r3': 54321, postgresql: 5432 };
+
+export const defaultSqlPort = (dialect: string): number => DEFAULT_SQL_PORT[dialect] ?? 5432;
+
+function clusterProblems(name: string, cluster: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const base = `clusters.${name}`;
+  const nodes = arr(cluster.nodes);
+  const clusterPort =
+    typeof cluster.sqlPort === 'number' ? cluster.sqlPort : defaultSqlPort(String(cluster.dialect));
+  const ssh = isRecord(cluster.ssh) ? cluster.ssh : {};
+
+  const byName = new Map<string, number>();
+  const byEndpoint = new Map<string, string>();
+  nodes.forEach((node, i) => {
+    if (!isRecord(node)) return;
+    const nodeName = str(node.name);
+    if (nodeName !== undefined) {
+      const first = byName.get(nodeName);
+      if (first !== undefined) {
+        problems.push({
+          path: `${base}.nodes[${i}].name`,
+          message: `duplicate node name "${nodeName}" (already used by nodes[${first}])`,
+        });
+      } else byName.set(nodeName, i);
+    }
+    const host = str(node.host);
+    if (host !== undefined) {
+      const port = typeof node.sqlPort === 'number' ? node.sqlPort : clusterPort;
+      const endpoint = `${host}:${port}`;
+      const other = byEndpoint.get(endpoint);
+      if (other !== undefined) {
+        problems.push({
+          path: `${base}.nodes[${i}].host`,
+          message: `${endpoint} is already node "${other}": two nodes cannot share a host and SQL port`,
+        });
+      } else byEndpoint.set(endpoint, nodeName ?? `nodes[${i}]`);
+    }
+    if (node.hostKeys === undefined && ssh.knownHostsFile === undefined) {
+      problems.push({
+        path: `${base}.nodes[${i}].hostKeys`,
+        message: `no pinned SSH host key for node "${nodeName ?? i}": set ${base}.ssh.knownHostsFile or hostKeys (kbops never trusts on first use)`,
+      });
+    }
+  });
+
+  if (isRecord(cluster.manager)) {
+    const manager = cluster.manager;
+    const managerNodes = arr(manager.nodes);
+    const seen = new Map<string, number>();
+    managerNodes.forEach((m, i) => {
+      if (!isRecord(m)) return;
+      const ref = str(m.node);
+      if (ref === undefined) return;
+      if (!byName.has(ref)) {
+        problems.push({
+          path: `${base}.manager.nodes[${i}].node`,
+          message: `no node named "${ref}" in ${base}.nodes (known: ${[...byName.keys()].join(', ') || 'none'})`,
+        });
+      }
+      const first = seen.get(ref);
+      if (first !== undefined) {
+        problems.push({
+          path: `${base}.manager.nodes[${i}].node`,
+          message: `node "${ref}" is listed twice as a manager node (also manager.nodes[${first}])`,
+        });
+      } else seen.set(ref, i);
+    });
+    if (manager.kind === 'kingbasecluster') {
+      if (cluster.dialect !== undefined && cluster.dialect !== 'kingbase-v8r3') {
+        problems.push({
+          path: `${base}.manager.kind`,
+          message: 'kingbasecluster manages KingbaseES V8R3 only: use kind pgpool, or dialect kingbase-v8r3',
+        });
+      }
+      if (managerNodes.length > 2) {
+        problems.push({
+          path: `${base}.manager.nodes`,
+          message: `KingbaseES V8R3 supports at most two kingbasecluster nodes, found ${managerNodes.length}`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Rules that span fields. Works on the raw document; shape errors are the schema's job. */
+export function inventoryProblems(raw: unknown): ConfigProblem[] {
+  if (!isRecord(raw) || !isRecord(raw.clusters)) return [];
+  return Object.entries(raw.clusters).flatMap(([name, cluster]) =>
+    isRecord(cluster) ? clusterProblems(name, cluster) : [],
+  );
+}

@@ -1,0 +1,98 @@
+import { posix } from 'node:path';
+import type { Dialect, ParsedCluster, ParsedInventory, SecretRef } from './inventory-schema';
+import { defaultSqlPort } from './inventory-rules';
+
+export interface NodeConfig {
+  readonly name: string;
+  readonly host: string;
+  readonly sshPort: number;
+  readonly sqlPort: number;
+  readonly clusterPath: string;
+  readonly dataDir: string;
+  readonly binDir: string;
+  /** Pinned fingerprints; empty means "look the host up in ssh.knownHostsFile". */
+  readonly hostKeys: readonly string[];
+}
+
+export interface ManagerNodeConfig {
+  readonly node: string;
+  readonly host: string;
+  readonly sqlPort: number;
+  readonly pcpPort: number;
+  readonly configFile: string;
+}
+
+export interface ManagerConfig {
+  readonly kind: 'kingbasecluster' | 'pgpool';
+  readonly pcpUser: string;
+  readonly pcpPassword: SecretRef;
+  readonly nodes: readonly ManagerNodeConfig[];
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly dialect: Dialect;
+  readonly clusterPath: string;
+  readonly ssh: {
+    readonly user: string;
+    readonly privateKeyFile: string;
+    readonly passphrase?: SecretRef;
+    readonly knownHostsFile?: string;
+  };
+  readonly db: { readonly user: string; readonly database: string; readonly password: SecretRef };
+  readonly nodes: readonly NodeConfig[];
+  readonly manager?: ManagerConfig;
+  readonly allowUnattendedCli: boolean;
+}
+
+export interface Inventory {
+  readonly clusters: Readonly<Record<string, ClusterConfig>>;
+}
+
+function normaliseCluster(name: string, c: ParsedCluster): ClusterConfig {
+  const sqlPort = c.sqlPort ?? defaultSqlPort(c.dialect);
+  const nodes: NodeConfig[] = c.nodes.map((n) => {
+    const clusterPath = n.clusterPath ?? c.clusterPath;
+    return {
+      name: n.name,
+      host: n.host,
+      sshPort: n.sshPort ?? c.ssh.port,
+      sqlPort: n.sqlPort ?? sqlPort,
+      clusterPath,
+      dataDir: n.dataDir ?? posix.join(clusterPath, 'db', 'data'),
+      binDir: n.binDir ?? posix.join(clusterPath, 'db', 'bin'),
+      hostKeys: n.hostKeys ?? [],
+    };
+  });
+  const hostOf = (node: string): string => nodes.find((n) => n.name === node)?.host ?? node;
+  const manager: ManagerConfig | undefined = c.manager && {
+    kind: c.manager.kind,
+    pcpUser: c.manager.pcpUser ?? c.db.user,
+    pcpPassword: c.manager.pcpPassword ?? c.db.password,
+    nodes: c.manager.nodes.map((m) => ({ ...m, host: m.host ?? hostOf(m.node) })),
+  };
+  return {
+    name,
+    dialect: c.dialect,
+    clusterPath: c.clusterPath,
+    ssh: {
+      user: c.ssh.user,
+      privateKeyFile: c.ssh.privateKeyFile,
+      ...(c.ssh.passphrase && { passphrase: c.ssh.passphrase }),
+      ...(c.ssh.knownHostsFile && { knownHostsFile: c.ssh.knownHostsFile }),
+    },
+    db: c.db,
+    nodes,
+    ...(manager && { manager }),
+    allowUnattendedCli: c.allowUnattendedCli,
+  };
+}
+
+/** Fills every default so that no consumer has to know them. */
+export function normaliseInventory(parsed: ParsedInventory): Inventory {
+  return {
+    clusters: Object.fromEntries(
+      Object.entries(parsed.clusters).map(([name, c]) => [name, normaliseCluster(name, c)]),
+    ),
+  };
+}

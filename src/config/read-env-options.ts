@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { absolutePathSchema } from './inventory-schema';
+import type { ConfigProblem } from './inventory-rules';
+import type { Env } from './resolve-secret';
+
+// The bot's own settings come from the environment, passed in as a parameter so tests never
+// touch process.env (probot's readEnvOptions).
+const envSchema = z.object({
+  KBOPS_INVENTORY: z.string().min(1).default('./kbops.yaml').describe('path of the inventory file'),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-[A-Za-z0-9-]+$/, { message: 'must be a bot token (xoxb-…)' })
+    .optional()
+    .describe('bot token; without it kbops runs only the CLI and console'),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .regex(/^[0-9a-f]{32,}$/i, { message: 'must be the hex signing secret from the app settings' })
+    .optional()
+    .describe('request signing secret (HTTP mode)'),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-[A-Za-z0-9-]+$/, { message: 'must be an app-level token (xapp-…)' })
+    .optional()
+    .describe('app-level token: enables Socket Mode'),
+  SLACK_API_URL: z.url({ message: 'must be a URL' }).optional().describe('Web API base URL (tests only)'),
+  KBOPS_STATE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+    .optional()
+    .describe('state database; without it an embedded store is used'),
+  KBOPS_STATE_DIR: absolutePathSchema.optional().describe('directory of the embedded state store'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  PORT: z.coerce
+    .number({ error: 'must be a port number' })
+    .int()
+    .min(1, { error: 'must be between 1 and 65535' })
+    .max(65535, { error: 'must be between 1 and 65535' })
+    .default(3000)
+    .describe('HTTP port of the Slack receiver'),
+});
+
+export type EnvOptions = z.output<typeof envSchema>;
+export const envOptionsSchema = envSchema;
+
+export type EnvOptionsResult = { ok: true; options: EnvOptions } | { ok: false; problems: ConfigProblem[] };
+
+export function readEnvOptions(env: Env = process.env): EnvOptionsResult {
+  // Empty variables count as unset: `FOO=` in a compose file should not fail a regex.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  const problems: ConfigProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  const has = (k: string) => present[k] !== undefined;
+  if (has('SLACK_APP_TOKEN') && !has('SLACK_BOT_TOKEN')) {
+    problems.push({ path: 'SLACK_BOT_TOKEN', message: 'required when SLACK_APP_TOKEN is set' });
+  }
+  if (has('SLACK_BOT_TOKEN') && !has('SLACK_APP_TOKEN') && !has('SLACK_SIGNING_SECRET')) {
+    problems.push({
+      path: 'SLACK_SIGNING_SECRET',
+      message: 'required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+    });
+  }
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  return { ok: true, options: parsed.data };
+}

@@ -1,0 +1,208 @@
+/**
+ * The one module that builds remote shell text. Everything else composes `ShellCommand` values; nothing
+ * else may concatenate shell strings.
+ *
+ * Every argument, path and env value is single-quoted, so it reaches the remote program as exactly one
+ * argv entry whatever it contains. The only unquoted text is the fixed operators below and the audited
+ * `"$$"` in `withPidReport`.
+ *
+ * Command text is logged, shown in Slack and visible in the remote `ps`: secrets must never be put in it.
+ * Pass them on stdin (`ExecOptions.stdin`) or in files.
+ *
+ * The text targets a POSIX shell (sh, dash, bash, ksh, zsh) as the remote login shell.
+ */
+
+const TOKEN: unique symbol = Symbol('ShellCommand');
+
+/** How a command composes; decides when an operand needs `{ ...; }` around it to keep its meaning. */
+type Kind = 'simple' | 'compound' | 'pipeline' | 'negated' | 'and' | 'or' | 'list';
+
+export class ShellCommand {
+  readonly text: string;
+  /** @internal */
+  readonly kind: Kind;
+
+  /** Only this module holds the token, so a ShellCommand is proof its text was built here. */
+  constructor(token: typeof TOKEN, text: string, kind: Kind) {
+    if (token !== TOKEN) throw new TypeError('ShellCommand can only be built by src/shell/shell-command');
+    this.text = text;
+    this.kind = kind;
+    Object.freeze(this);
+  }
+}
+
+const make = (text: string, kind: Kind): ShellCommand => new ShellCommand(TOKEN, text, kind);
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// A lone surrogate would be silently replaced by U+FFFD on the way out, changing the argument.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** POSIX single-quoting: the result is always exactly one shell word with the same bytes. */
+export function quote(arg: string): string {
+  if (typeof arg !== 'string') throw new TypeError(`shell argument must be a string, got ${typeof arg}`);
+  if (arg.includes('\0')) throw new TypeError('shell arguments cannot contain NUL bytes');
+  if (LONE_SURROGATE.test(arg)) throw new TypeError('shell arguments must be well-formed Unicode');
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+export function isShellCommand(value: unknown): value is ShellCommand {
+  return value instanceof ShellCommand;
+}
+
+// Runtime check too: a `{ text } as ShellCommand` cast must not smuggle raw text in.
+function checked(cmds: readonly ShellCommand[], what: string, min = 1): readonly ShellCommand[] {
+  if (cmds.length < min) throw new TypeError(`${what} needs at least ${min} command(s)`);
+  for (const c of cmds) {
+    if (!isShellCommand(c)) throw new TypeError(`${what}: operands must be built by shell-command`);
+  }
+  return cmds;
+}
+
+const grouped = (c: ShellCommand): string => `{ ${c.text}; }`;
+
+/** `program arg...` with every word quoted; arguments stay arguments even when they start with `-`. */
+export function cmd(program: string, ...args: string[]): ShellCommand {
+  if (program === '') throw new TypeError('cmd: program must not be empty');
+  return make([program, ...args].map(quote).join(' '), 'simple');
+}
+
+function andOr(op: '&&' | '||', kind: 'and' | 'or', cmds: readonly ShellCommand[]): ShellCommand {
+  checked(cmds, kind);
+  if (cmds.length === 1) return cmds[0] as ShellCommand;
+  // && and || share one precedence, so only the same operator may be flattened.
+  const parts = cmds.map((c) =>
+    c.kind === 'simple' ||
+    c.kind === 'compound' ||
+    c.kind === 'pipeline' ||
+    c.kind === 'negated' ||
+    c.kind === kind
+      ? c.text
+      : grouped(c),
+  );
+  return make(parts.join(` ${op} `), kind);
+}
+
+/** `a && b && c`: each runs only if the previous succeeded. */
+export function and(...cmds: ShellCommand[]): ShellCommand {
+  return andOr('&&', 'and', cmds);
+}
+
+/** `a || b || c`: each runs only if the previous failed. */
+export function or(...cmds: ShellCommand[]): ShellCommand {
+  return andOr('||', 'or', cmds);
+}
+
+/** `a; b; c`: all run; the status is the last one's. */
+export function seq(...cmds: ShellCommand[]): ShellCommand {
+  checked(cmds, 'seq');
+  if (cmds.length === 1) return cmds[0] as ShellCommand;
+  return make(cmds.map((c) => c.text).join('; '), 'list');
+}
+
+/** `a | b | c`. */
+export function pipe(...cmds: ShellCommand[]): ShellCommand {
+  checked(cmds, 'pipe');
+  if (cmds.length === 1) return cmds[0] as ShellCommand;
+  const parts = cmds.map((c) =>
+    c.kind === 'simple' || c.kind === 'compound' || c.kind === 'pipeline' ? c.text : grouped(c),
+  );
+  return make(parts.join(' | '), 'pipeline');
+}
+
+/** `! c`: succeeds when c fails. */
+export function not(c: ShellCommand): ShellCommand {
+  checked([c], 'not');
+  const body = c.kind === 'simple' || c.kind === 'compound' || c.kind === 'pipeline' ? c.text : grouped(c);
+  return make(`! ${body}`, 'negated');
+}
+
+/** `( c )`: runs in a subshell, so `cd`, `exit` and variable changes stay inside. */
+export function subshell(c: ShellCommand): ShellCommand {
+  checked([c], 'subshell');
+  return make(`( ${c.text} )`, 'compound');
+}
+
+/** `if test; then then; [else otherwise;] fi`. */
+export function ifThen(test: ShellCommand, then: ShellCommand, otherwise?: ShellCommand): ShellCommand {
+  checked(otherwise === undefined ? [test, then] : [test, then, otherwise], 'ifThen');
+  const elsePart = otherwise === undefined ? '' : ` else ${otherwise.text};`;
+  return make(`if ${test.text}; then ${then.text};${elsePart} fi`, 'compound');
+}
+
+export interface Redirections {
+  /** Where stdout goes (truncating unless `append`). */
+  readonly stdout?: string;
+  /** A path, or `'&1'` to merge into stdout. To name a file literally `&1`, write `./&1`. */
+  readonly stderr?: string;
+  readonly append?: boolean;
+  readonly stdin?: string;
+}
+
+/** `c < in > out 2> err`; stdout is redirected before `2>&1` so merged stderr follows it. */
+export function redirect(c: ShellCommand, to: Redirections): ShellCommand {
+  checked([c], 'redirect');
+  const parts: string[] = [];
+  const gt = to.append ? '>>' : '>';
+  if (to.stdin !== undefined) parts.push(`< ${quote(nonEmpty(to.stdin, 'stdin'))}`);
+  if (to.stdout !== undefined) parts.push(`${gt} ${quote(nonEmpty(to.stdout, 'stdout'))}`);
+  if (to.stderr === '&1') parts.push('2>&1');
+  else if (to.stderr !== undefined) parts.push(`2${gt} ${quote(nonEmpty(to.stderr, 'stderr'))}`);
+  if (parts.length === 0) throw new TypeError('redirect: give at least one of stdin, stdout, stderr');
+  const simple = c.kind === 'simple';
+  const base = simple || c.kind === 'compound' ? c.text : grouped(c);
+  return make(`${base} ${parts.join(' ')}`, simple ? 'simple' : 'compound');
+}
+
+/** `NAME='value' c` for a simple command; `( export NAME='value'; c )` otherwise. */
+export function withEnv(env: Readonly<Record<string, string>>, c: ShellCommand): ShellCommand {
+  checked([c], 'withEnv');
+  const entries = Object.entries(env);
+  if (entries.length === 0) return c;
+  const assignments = entries
+    .map(([name, value]) => {
+      if (!ENV_NAME.test(name))
+        throw new TypeError(`withEnv: invalid environment variable name ${JSON.stringify(name)}`);
+      return `${name}=${quote(value)}`;
+    })
+    .join(' ');
+  if (c.kind === 'simple') return make(`${assignments} ${c.text}`, 'simple');
+  return make(`( export ${assignments}; ${c.text} )`, 'compound');
+}
+
+/** `( cd 'dir' && c )`: the subshell keeps the directory change from leaking into what follows. */
+export function inDir(dir: string, c: ShellCommand): ShellCommand {
+  nonEmpty(dir, 'inDir');
+  // A leading `./` stops `cd` reading `-x` as an option and stops CDPATH redirecting a relative path.
+  const safe = dir.startsWith('/') || dir.startsWith('.') ? dir : `./${dir}`;
+  return subshell(and(cmd('cd', safe), c));
+}
+
+/** Lines of a script, joined by newlines. */
+export function script(lines: readonly ShellCommand[]): ShellCommand {
+  checked(lines, 'script');
+  if (lines.length === 1) return lines[0] as ShellCommand;
+  return make(lines.map((c) => c.text).join('\n'), 'list');
+}
+
+/**
+ * `printf '%s%s\n' 'marker' "$$" >&2; c`: announces the PID of the remote shell, which an SSH server
+ * makes a session (and so process-group) leader, so the caller can later kill the whole group.
+ * `"$$"` is the one audited piece of unquoted expansion in this module.
+ */
+export function withPidReport(marker: string, c: ShellCommand): ShellCommand {
+  checked([c], 'withPidReport');
+  if (!/^[A-Za-z0-9_.:-]+$/.test(marker)) throw new TypeError('withPidReport: marker must be a plain token');
+  const report = make(`${cmd('printf', '%s%s\\n', marker).text} "$$" >&2`, 'simple');
+  return seq(report, c);
+}
+
+/** The command as humans should see it (the same text that runs; it never holds secrets). */
+export function toDisplay(c: ShellCommand): string {
+  checked([c], 'toDisplay');
+  return c.text;
+}
+
+function nonEmpty(value: string, what: string): string {
+  if (value === '') throw new TypeError(`${what}: path must not be empty`);
+  return value;
+}

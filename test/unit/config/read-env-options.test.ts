@@ -1,0 +1,61 @@
+import { readEnvOptions } from '../../../src/config/read-env-options';
+
+const SIGNING = '0123456789abcdef0123456789abcdef';
+
+describe('readEnvOptions', () => {
+  it('defaults to CLI/console mode with no Slack settings', () => {
+    expect(readEnvOptions({})).toEqual({
+      ok: true,
+      options: { KBOPS_INVENTORY: './kbops.yaml', LOG_LEVEL: 'info', PORT: 3000 },
+    });
+  });
+
+  it('accepts HTTP mode and Socket Mode', () => {
+    const http = readEnvOptions({
+      SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
+      SLACK_SIGNING_SECRET: SIGNING,
+      PORT: '8080',
+    });
+    expect(http.ok && [http.options.SLACK_BOT_TOKEN, http.options.PORT]).toEqual(['xoxb-1-2-abc', 8080]);
+    const socket = readEnvOptions({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-A' });
+    expect(socket.ok).toBe(true);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(readEnvOptions({ SLACK_BOT_TOKEN: '', LOG_LEVEL: '' }).ok).toBe(true);
+  });
+
+  it('reports every problem with the variable name, never the value', () => {
+    const r = readEnvOptions({
+      SLACK_BOT_TOKEN: 'xoxp-user-token-secret',
+      SLACK_APP_TOKEN: 'not-an-app-token',
+      LOG_LEVEL: 'loud',
+      PORT: '99999',
+      KBOPS_STATE_DATABASE_URL: 'mysql://x',
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.path).sort()).toEqual([
+      'KBOPS_STATE_DATABASE_URL',
+      'LOG_LEVEL',
+      'PORT',
+      'SLACK_APP_TOKEN',
+      'SLACK_BOT_TOKEN',
+    ]);
+    expect(JSON.stringify(r)).not.toContain('user-token-secret');
+  });
+
+  it('requires the signing secret in HTTP mode and the bot token with an app token', () => {
+    const http = readEnvOptions({ SLACK_BOT_TOKEN: 'xoxb-1' });
+    expect(http.ok ? [] : http.problems).toEqual([
+      {
+        path: 'SLACK_SIGNING_SECRET',
+        message: 'required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+      },
+    ]);
+    const socket = readEnvOptions({ SLACK_APP_TOKEN: 'xapp-1' });
+    expect(socket.ok ? [] : socket.problems).toEqual([
+      { path: 'SLACK_BOT_TOKEN', message: 'required when SLACK_APP_TOKEN is set' },
+    ]);
+  });
+});
