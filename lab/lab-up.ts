@@ -272,11 +272,12 @@ async function setupPool(lab: LabLayout, user: RunAs, password: string, say: Say
 }
 
 export async function labUp(lab: LabLayout, say: Say): Promise<void> {
+  const started = Date.now();
+  // Packages first: without root this names exactly what to install.
+  await ensurePackages(say);
   if (process.getuid?.() !== 0) {
     throw new Error('the lab creates an OS user and runs sshd: run it as root (sudo npm run lab -- up)');
   }
-  const started = Date.now();
-  await ensurePackages(say);
   const previous = await readState(lab);
   await mkdir(lab.root, { recursive: true, mode: 0o755 });
   const { user, created } = await ensureUser(lab, say);
