@@ -1,0 +1,64 @@
+import type { ClusterConfig } from '../config/normalise-inventory';
+import { resolveSecret, type Env } from '../config/resolve-secret';
+import type { SecretName, Target } from '../core/plan';
+import type { Connector } from '../ports/connector';
+import type { FileStore } from '../ports/file-store';
+import type { RemoteShell } from '../ports/remote-shell';
+import type { SqlClient } from '../ports/sql-client';
+import { connectShell, connectSql } from './connect-node';
+import { RemoteFileStore } from './remote-file-store';
+
+/** Real connections to a cluster's targets, opened on first use and shared for one run. */
+export class ClusterConnector implements Connector {
+  private readonly shells = new Map<string, Promise<RemoteShell>>();
+  private readonly sqls = new Map<string, Promise<SqlClient>>();
+
+  constructor(
+    private readonly cluster: ClusterConfig,
+    private readonly env: Env,
+  ) {}
+
+  shell(target: Target): Promise<RemoteShell> {
+    const key = `${target.host}:${target.sshPort}`;
+    let s = this.shells.get(key);
+    if (!s) {
+      s = connectShell(this.cluster, { host: target.host, sshPort: target.sshPort }, this.env);
+      s.catch(() => this.shells.delete(key)); // a failed connect may be retried
+      this.shells.set(key, s);
+    }
+    return s;
+  }
+
+  sql(target: Target, database?: string): Promise<SqlClient> {
+    const db = database ?? target.database ?? this.cluster.db.database;
+    const key = `${target.host}:${target.sqlPort}/${db}`;
+    let c = this.sqls.get(key);
+    if (!c) {
+      c = connectSql(this.cluster, { host: target.host, port: target.sqlPort, database: db }, this.env);
+      c.catch(() => this.sqls.delete(key));
+      this.sqls.set(key, c);
+    }
+    return c;
+  }
+
+  async files(target: Target): Promise<FileStore> {
+    return new RemoteFileStore(await this.shell(target));
+  }
+
+  async secret(name: SecretName): Promise<string> {
+    const ref =
+      name === 'db.password'
+        ? this.cluster.db.password
+        : (this.cluster.manager?.pcpPassword ?? this.cluster.db.password);
+    const r = await resolveSecret(ref, { env: this.env });
+    if (!r.ok) throw new Error(`secret ${name}: ${r.message}`);
+    return r.value;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.shells.values(), ...this.sqls.values()];
+    this.shells.clear();
+    this.sqls.clear();
+    await Promise.all(all.map((p) => p.then((c) => c.close()).catch(() => undefined)));
+  }
+}

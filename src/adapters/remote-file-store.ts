@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type { FileSnapshot, FileStore } from '../ports/file-store';
+import type { RemoteShell } from '../ports/remote-shell';
+import { and, cmd, redirect } from '../shell/shell-command';
+
+// Files on a host, through its shell. Content travels base64-encoded out and on stdin in, so any
+// bytes survive; writes are atomic (temporary file in the same directory, then rename).
+
+const fail = (what: string, path: string, stderr: string): Error =>
+  new Error(`${what} ${path} failed: ${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}`);
+
+export class RemoteFileStore implements FileStore {
+  constructor(private readonly shell: RemoteShell) {}
+
+  async read(path: string, signal?: AbortSignal): Promise<FileSnapshot | null> {
+    const opts = signal ? { signal } : {};
+    const stat = await this.shell.exec(cmd('stat', '-L', '-c', '%a', '--', path), opts);
+    if (stat.exitCode !== 0) {
+      if (/No such file/i.test(stat.stderr)) return null;
+      throw fail('stat', path, stat.stderr);
+    }
+    const r = await this.shell.exec(cmd('base64', '-w', '0', '--', path), opts);
+    if (r.exitCode !== 0) throw fail('read', path, r.stderr);
+    const content = Buffer.from(r.stdout.trim(), 'base64');
+    return {
+      content,
+      sha256: createHash('sha256').update(content).digest('hex'),
+      mode: parseInt(stat.stdout.trim(), 8),
+    };
+  }
+
+  async write(
+    path: string,
+    content: Buffer,
+    options: { mode?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const mode = options.mode ?? (await this.read(path, options.signal))?.mode ?? 0o644;
+    const tmp = posix.join(
+      posix.dirname(path),
+      `.${posix.basename(path)}.kbops-${randomBytes(4).toString('hex')}`,
+    );
+    const r = await this.shell.exec(
+      and(
+        redirect(cmd('base64', '-d'), { stdout: tmp }),
+        cmd('chmod', mode.toString(8), '--', tmp),
+        cmd('mv', '-f', '--', tmp, path),
+      ),
+      { stdin: content.toString('base64'), ...(options.signal && { signal: options.signal }) },
+    );
+    if (r.exitCode !== 0) {
+      await this.shell.exec(cmd('rm', '-f', '--', tmp)).catch(() => undefined);
+      throw fail('write', path, r.stderr);
+    }
+  }
+
+  async remove(path: string, signal?: AbortSignal): Promise<void> {
+    const r = await this.shell.exec(cmd('rm', '-f', '--', path), signal ? { signal } : {});
+    if (r.exitCode !== 0) throw fail('remove', path, r.stderr);
+  }
+}

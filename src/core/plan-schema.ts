@@ -1,0 +1,222 @@
+import { z } from 'zod';
+import type { Action, Condition, SealedPlan, Step } from './plan';
+import { planIntact } from './plan';
+
+// Plans come back from storage and out of runbooks: both are checked here before anything runs one.
+// Objects are strict, since an unknown key would be hashed yet ignored by the executor.
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const sha256 = z.string().regex(SHA256, { message: 'must be a sha256 hex digest' });
+const positiveMs = z.number().int().positive({ message: 'must be more than 0 ms' });
+const json = z.json();
+
+export const probeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('sql'),
+    sql: z.string().min(1),
+    params: z.array(json),
+    database: z.string().min(1).optional(),
+  }),
+  z.strictObject({ kind: z.literal('ssh'), argv: z.array(z.string()).min(1) }),
+  z.strictObject({ kind: z.literal('file'), path: z.string().startsWith('/') }),
+]);
+
+export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('exit-code'), equals: z.number().int() }),
+    z.strictObject({
+      kind: z.literal('row-count'),
+      min: z.number().int().nonnegative().optional(),
+      max: z.number().int().nonnegative().optional(),
+    }),
+    z.strictObject({ kind: z.literal('column-equals'), column: z.string().min(1), value: json }),
+    z.strictObject({ kind: z.literal('column-at-least'), column: z.string().min(1), value: z.number() }),
+    z.strictObject({ kind: z.literal('stdout-matches'), pattern: z.string() }),
+    z.strictObject({ kind: z.literal('file-sha'), sha256: sha256.nullable() }),
+    z.strictObject({ kind: z.literal('all'), of: z.array(conditionSchema) }),
+    z.strictObject({ kind: z.literal('any'), of: z.array(conditionSchema) }),
+    z.strictObject({ kind: z.literal('not'), of: conditionSchema }),
+  ]),
+);
+
+export const fileEditSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('replace'), content: z.string() }),
+  z.strictObject({ type: z.literal('set-keys'), entries: z.record(z.string(), z.string()) }),
+  z.strictObject({ type: z.literal('unset-keys'), keys: z.array(z.string()) }),
+  z.strictObject({ type: z.literal('append-lines'), lines: z.array(z.string()) }),
+  z.strictObject({ type: z.literal('remove-lines'), lines: z.array(z.string()) }),
+  z.strictObject({ type: z.literal('shell-array-add'), name: z.string(), values: z.array(z.string()) }),
+  z.strictObject({ type: z.literal('shell-array-remove'), name: z.string(), values: z.array(z.string()) }),
+  z.strictObject({ type: z.literal('shell-var-set'), name: z.string(), value: z.string() }),
+]);
+
+export const actionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('ssh'),
+    argv: z.array(z.string()).min(1),
+    stdinSecret: z.enum(['db.password', 'pcp.password']).optional(),
+    okExitCodes: z.array(z.number().int()).min(1).optional(),
+    progress: z.strictObject({ kind: z.literal('basebackup') }).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('sql'),
+    sql: z.string().min(1),
+    params: z.array(json),
+    database: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('file-edit'),
+    path: z.string().startsWith('/'),
+    expectedSha256: sha256.nullable(),
+    edit: fileEditSchema,
+    mode: z.number().int().min(0).max(0o7777).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('file-restore'),
+    path: z.string().startsWith('/'),
+    editStepId: z.string(),
+  }),
+  z.strictObject({
+    kind: z.literal('wait-until'),
+    probe: probeSchema,
+    until: conditionSchema,
+    intervalMs: positiveMs,
+  }),
+  z.strictObject({ kind: z.literal('verify'), probe: probeSchema, expect: conditionSchema }),
+]);
+
+export const stepSchema = z.strictObject({
+  id: z.string().min(1),
+  title: z.string().min(1),
+  target: z.string().min(1),
+  action: actionSchema,
+  timeoutMs: positiveMs,
+  mutates: z.boolean(),
+  undo: z.array(actionSchema).nullable(),
+  effect: z.strictObject({ probe: probeSchema, present: conditionSchema }).optional(),
+  approvals: z.number().int().min(1).optional(),
+  note: z.string().optional(),
+});
+
+export const targetSchema = z.strictObject({
+  name: z.string().min(1),
+  host: z.string().min(1),
+  sshPort: z.number().int().min(1).max(65535),
+  sqlPort: z.number().int().min(1).max(65535),
+  database: z.string().min(1).optional(),
+});
+
+export const sealedPlanSchema = z.strictObject({
+  formatVersion: z.literal(1),
+  runbook: z.strictObject({ id: z.string().min(1), version: z.number().int().nonnegative() }),
+  cluster: z.string().min(1),
+  dialect: z.string().min(1),
+  params: z.record(z.string(), json),
+  requester: z.string().min(1),
+  createdAt: z.iso.datetime({ offset: true, message: 'must be an ISO date-time' }),
+  targets: z.record(z.string(), targetSchema),
+  snapshot: json,
+  steps: z.array(stepSchema),
+  hash: sha256,
+});
+
+export type ParsePlanResult = { ok: true; plan: SealedPlan } | { ok: false; problems: string[] };
+
+/** Validates shape, then the rules that span fields, then the hash. Never throws. */
+export function parsePlan(input: unknown): ParsePlanResult {
+  const parsed = sealedPlanSchema.safeParse(input);
+  if (!parsed.success)
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`),
+    };
+  const plan: SealedPlan = parsed.data;
+  const problems = planProblems(plan);
+  if (!planIntact(plan))
+    problems.push('hash: the plan does not match its hash (it was changed after sealing)');
+  return problems.length === 0 ? { ok: true, plan } : { ok: false, problems };
+}
+
+/** Rules across fields that the shape cannot say (for runbook tests too: the hash is not checked). */
+export function planProblems(plan: SealedPlan | Omit<SealedPlan, 'hash'>): string[] {
+  const problems: string[] = [];
+  const targets = Object.keys(plan.targets);
+  for (const [key, t] of Object.entries(plan.targets)) {
+    if (t.name !== key)
+      problems.push(`targets.${key}.name: is ${JSON.stringify(t.name)}, must equal its key`);
+  }
+  const seen = new Map<string, number>();
+  plan.steps.forEach((step, i) => {
+    const at = `steps[${i}] (${step.id})`;
+    const first = seen.get(step.id);
+    if (first !== undefined) problems.push(`${at}: id is already used by steps[${first}]`);
+    else seen.set(step.id, i);
+    if (!Object.hasOwn(plan.targets, step.target))
+      problems.push(
+        `${at}.target: ${JSON.stringify(step.target)} is not one of the targets (${targets.join(', ')})`,
+      );
+    if (step.mutates && step.undo === null) problems.push(`${at}.undo: a mutating step needs undo actions`);
+    if (!step.mutates && step.undo !== null) problems.push(`${at}.undo: must be null for a read-only step`);
+    if (step.mutates && step.effect === undefined)
+      problems.push(`${at}.effect: a mutating step needs an effect probe (to resume after a crash)`);
+    actionProblems(step.action, `${at}.action`, plan.steps, i, problems);
+    (step.undo ?? []).forEach((a, j) => actionProblems(a, `${at}.undo[${j}]`, plan.steps, i, problems));
+    if (step.effect !== undefined) conditionProblems(step.effect.present, `${at}.effect.present`, problems);
+  });
+  return problems;
+}
+
+function actionProblems(
+  action: Action,
+  at: string,
+  steps: readonly Step[],
+  index: number,
+  problems: string[],
+): void {
+  if (action.kind === 'wait-until') conditionProblems(action.until, `${at}.until`, problems);
+  if (action.kind === 'verify') conditionProblems(action.expect, `${at}.expect`, problems);
+  if (action.kind !== 'file-restore') return;
+  // A restore puts back the backup an edit kept, so that edit must run first (or be this very step).
+  const j = steps.findIndex((s) => s.id === action.editStepId);
+  const edit = steps[j];
+  if (edit === undefined || j > index || edit.action.kind !== 'file-edit') {
+    problems.push(`${at}.editStepId: ${JSON.stringify(action.editStepId)} is not an earlier file-edit step`);
+    return;
+  }
+  if (edit.action.path !== action.path)
+    problems.push(`${at}.path: restores ${action.path} but step ${edit.id} edits ${edit.action.path}`);
+  if (edit.target !== steps[index]?.target)
+    problems.push(`${at}: restores on ${steps[index]?.target} but step ${edit.id} edits on ${edit.target}`);
+}
+
+function conditionProblems(c: Condition, at: string, problems: string[]): void {
+  switch (c.kind) {
+    case 'row-count':
+      if (c.min !== undefined && c.max !== undefined && c.min > c.max)
+        problems.push(`${at}: min ${c.min} is more than max ${c.max}`);
+      return;
+    case 'stdout-matches':
+      try {
+        new RegExp(c.pattern, 'm');
+      } catch {
+        problems.push(`${at}.pattern: /${c.pattern}/ is not a valid regular expression`);
+      }
+      return;
+    case 'all':
+    case 'any':
+      c.of.forEach((x, k) => conditionProblems(x, `${at}.of[${k}]`, problems));
+      return;
+    case 'not':
+      conditionProblems(c.of, `${at}.of`, problems);
+      return;
+    default:
+      return;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'plan';
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}

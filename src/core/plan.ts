@@ -1,0 +1,154 @@
+import { sha256Json, type Json } from './json';
+
+// A plan is data: everything the executor will do, fixed when the plan is made and hashed. The
+// executor runs what the plan says and never re-derives it; approvals bind to the hash.
+
+/** A host a plan acts on, with everything needed to reach it (no secrets: those are resolved at run time). */
+export interface Target {
+  readonly name: string;
+  readonly host: string;
+  readonly sshPort: number;
+  readonly sqlPort: number;
+  readonly database?: string;
+}
+
+/** Names of secrets the executor may hand to a step (on stdin, never on a command line). */
+export type SecretName = 'db.password' | 'pcp.password';
+
+/** Read-only observation of a target, used by wait-until, verify and resume probes. */
+export type Probe =
+  | {
+      readonly kind: 'sql';
+      readonly sql: string;
+      readonly params: readonly Json[];
+      readonly database?: string;
+    }
+  | { readonly kind: 'ssh'; readonly argv: readonly string[] }
+  | { readonly kind: 'file'; readonly path: string };
+
+/** What a probe observed. */
+export type Observation =
+  | { readonly kind: 'sql'; readonly rows: readonly Record<string, Json>[] }
+  | {
+      readonly kind: 'ssh';
+      readonly exitCode: number | null;
+      readonly stdout: string;
+      readonly stderr: string;
+    }
+  | { readonly kind: 'file'; readonly sha256: string | null };
+
+/** A test on an observation; pure, evaluated by core/conditions. */
+export type Condition =
+  | { readonly kind: 'exit-code'; readonly equals: number }
+  | { readonly kind: 'row-count'; readonly min?: number; readonly max?: number }
+  | { readonly kind: 'column-equals'; readonly column: string; readonly value: Json }
+  | { readonly kind: 'column-at-least'; readonly column: string; readonly value: number }
+  | { readonly kind: 'stdout-matches'; readonly pattern: string }
+  | { readonly kind: 'file-sha'; readonly sha256: string | null }
+  | { readonly kind: 'all'; readonly of: readonly Condition[] }
+  | { readonly kind: 'any'; readonly of: readonly Condition[] }
+  | { readonly kind: 'not'; readonly of: Condition };
+
+/** A structured, idempotent edit of a text file (applied by core/file-edits). */
+export type FileEdit =
+  | { readonly type: 'replace'; readonly content: string }
+  | { readonly type: 'set-keys'; readonly entries: Readonly<Record<string, string>> } // key = value files
+  | { readonly type: 'unset-keys'; readonly keys: readonly string[] }
+  | { readonly type: 'append-lines'; readonly lines: readonly string[] } // only lines not already present
+  | { readonly type: 'remove-lines'; readonly lines: readonly string[] }
+  | { readonly type: 'shell-array-add'; readonly name: string; readonly values: readonly string[] } // NAME=(a b)
+  | { readonly type: 'shell-array-remove'; readonly name: string; readonly values: readonly string[] }
+  | { readonly type: 'shell-var-set'; readonly name: string; readonly value: string }; // NAME="v"
+
+/** How to read progress out of a command's output lines (e.g. pg_basebackup -P). */
+export type ProgressParser = { readonly kind: 'basebackup' };
+
+export type Action =
+  | {
+      readonly kind: 'ssh';
+      readonly argv: readonly string[];
+      /** The secret is written to the command's stdin; the command must read it from there. */
+      readonly stdinSecret?: SecretName;
+      readonly okExitCodes?: readonly number[];
+      readonly progress?: ProgressParser;
+    }
+  | {
+      readonly kind: 'sql';
+      readonly sql: string;
+      readonly params: readonly Json[];
+      readonly database?: string;
+    }
+  | {
+      readonly kind: 'file-edit';
+      readonly path: string;
+      /** sha256 of the file when the plan was made (null: it did not exist). A changed file is refused. */
+      readonly expectedSha256: string | null;
+      readonly edit: FileEdit;
+      readonly mode?: number;
+    }
+  | {
+      /** Undo of a file-edit: put back the backup the edit kept (or remove a file the edit created). */
+      readonly kind: 'file-restore';
+      readonly path: string;
+      readonly editStepId: string;
+    }
+  | {
+      readonly kind: 'wait-until';
+      readonly probe: Probe;
+      readonly until: Condition;
+      readonly intervalMs: number;
+    }
+  | { readonly kind: 'verify'; readonly probe: Probe; readonly expect: Condition };
+
+export interface Step {
+  readonly id: string;
+  readonly title: string;
+  /** Key into Plan.targets. */
+  readonly target: string;
+  readonly action: Action;
+  readonly timeoutMs: number;
+  readonly mutates: boolean;
+  /** What reverses this step, run in order on the same target; null exactly when !mutates. */
+  readonly undo: readonly Action[] | null;
+  /** Tells whether the step's effect is present (for resume after a crash); required when mutates. */
+  readonly effect?: { readonly probe: Probe; readonly present: Condition };
+  /** Approvals this step needs before it may start, above the plan's policy (e.g. 2 for a failover). */
+  readonly approvals?: number;
+  /** Why this step is there, for the humans reading the plan. */
+  readonly note?: string;
+}
+
+export interface Plan {
+  readonly formatVersion: 1;
+  readonly runbook: { readonly id: string; readonly version: number };
+  readonly cluster: string;
+  readonly dialect: string;
+  readonly params: Readonly<Record<string, Json>>;
+  readonly requester: string;
+  readonly createdAt: string; // ISO
+  readonly targets: Readonly<Record<string, Target>>;
+  /** What the planner saw (pool nodes, replication, file checksums…), to detect drift before running. */
+  readonly snapshot: Json;
+  readonly steps: readonly Step[];
+}
+
+export interface SealedPlan extends Plan {
+  readonly hash: string;
+}
+
+export const hashPlan = (plan: Plan): string => sha256Json(plan as unknown as Json);
+
+export function sealPlan(plan: Plan): SealedPlan {
+  const { hash: _drop, ...rest } = plan as SealedPlan;
+  return { ...rest, hash: hashPlan(rest) };
+}
+
+/** True when the plan is exactly what was hashed (nothing edited after approval). */
+export function planIntact(plan: SealedPlan): boolean {
+  const { hash, ...rest } = plan;
+  return hashPlan(rest) === hash;
+}
+
+/** Approvals a run needs before step `index` may start. */
+export const approvalsNeededAt = (plan: Plan, base: number, index: number): number =>
+  Math.max(base, plan.steps[index]?.approvals ?? 0);

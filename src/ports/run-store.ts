@@ -1,0 +1,92 @@
+import type { Json } from '../core/json';
+import type { SealedPlan } from '../core/plan';
+import type { JournalEntry, Run, StoredEvent } from '../core/run';
+import type { RunEventType, RunState } from '../core/run-state';
+
+export interface NewRun {
+  readonly id: string;
+  readonly plan: SealedPlan; // cluster and requester come from the plan
+  readonly expiresAt: string | null;
+  readonly meta?: Readonly<Record<string, Json>>;
+}
+
+export interface LockInfo {
+  readonly cluster: string;
+  readonly runId: string;
+  readonly holder: string;
+  readonly acquiredAt: string;
+}
+
+export interface ApprovalRecord {
+  readonly runId: string;
+  readonly userId: string;
+  readonly planHash: string;
+  readonly decision: 'approve' | 'reject';
+  readonly at: string;
+}
+
+export interface RunPatch {
+  readonly nextStep?: number;
+  readonly undoNext?: number | null;
+  readonly meta?: Readonly<Record<string, Json>>;
+}
+
+export type ApplyResult = { ok: true; run: Run } | { ok: false; reason: string };
+
+/**
+ * Durable state of runs, shared by every kbops replica. Each method is atomic. State changes go
+ * through core/run-state's transition table and are journaled in the same transaction.
+ */
+export interface RunStore {
+  /** Stores the run as awaiting_approval and takes its cluster's lock, or says who holds it. Journals 'created' + lock 'taken' (or 'refused'). */
+  createRun(run: NewRun): Promise<{ ok: true; run: Run } | { ok: false; lockedBy: LockInfo }>;
+  getRun(id: string): Promise<Run | undefined>;
+  listRuns(filter?: { cluster?: string; states?: readonly RunState[]; limit?: number }): Promise<Run[]>;
+  /**
+   * Applies a state-machine event (refused with the table's reason when illegal, or when the run is
+   * not in `expect`), journals it, and releases the cluster lock when the new state no longer holds it.
+   * `owner` (when given) must match the run's owner: a process that lost its lease cannot move the run.
+   */
+  applyEvent(
+    id: string,
+    event: RunEventType,
+    options: {
+      actor: string;
+      reason?: string;
+      expect?: readonly RunState[];
+      owner?: string;
+      patch?: RunPatch;
+      /** The caller becomes the owner of the (active) new state, e.g. an executor rolling back at once. */
+      claim?: { owner: string; leaseMs: number };
+    },
+  ): Promise<ApplyResult>;
+  /** Updates progress of a run this owner executes; false when it is no longer the owner. */
+  updateRun(id: string, owner: string, patch: RunPatch): Promise<boolean>;
+  /** Appends to the journal (append-only: never updated or deleted). */
+  append(entry: JournalEntry): Promise<StoredEvent>;
+  events(filter: {
+    runId?: string;
+    cluster?: string;
+    afterId?: number;
+    limit?: number;
+  }): Promise<StoredEvent[]>;
+  /** One vote per user, run and plan hash; a repeat (double click) is 'duplicate' and changes nothing. */
+  recordApproval(approval: Omit<ApprovalRecord, 'at'>): Promise<'recorded' | 'duplicate'>;
+  approvals(runId: string): Promise<ApprovalRecord[]>;
+  /**
+   * Claims one run for `owner`: an approved run (→ running, journaled) or a rolling_back run that has
+   * no owner. Never hands the same run to two claimants (FOR UPDATE SKIP LOCKED).
+   */
+  claimNext(owner: string, leaseMs: number): Promise<Run | undefined>;
+  /** Extends the lease; false when the run is no longer this owner's to execute. */
+  renewLease(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Active runs whose lease expired, or that belong to `restartedOwner` → interrupted (journaled). */
+  interruptOrphans(restartedOwner?: string): Promise<Run[]>;
+  /** awaiting_approval / approved runs past their expiresAt → expired (journaled, lock released). */
+  expireDue(): Promise<Run[]>;
+  requestCancel(id: string, actor: string): Promise<boolean>;
+  getLock(cluster: string): Promise<LockInfo | undefined>;
+  /** Admin override: drops the lock whatever its run's state, journaled as 'force-released'. */
+  forceReleaseLock(cluster: string, actor: string, reason: string): Promise<LockInfo | undefined>;
+  close(): Promise<void>;
+}
