@@ -31,6 +31,16 @@ export interface RunPatch {
   readonly meta?: Readonly<Record<string, Json>>;
 }
 
+export interface ApplyOptions {
+  readonly actor: string;
+  readonly reason?: string;
+  readonly expect?: readonly RunState[];
+  readonly owner?: string;
+  readonly patch?: RunPatch;
+  /** The caller becomes the owner of the (active) new state, e.g. an executor rolling back at once. */
+  readonly claim?: { readonly owner: string; readonly leaseMs: number };
+}
+
 export type ApplyResult = { ok: true; run: Run } | { ok: false; reason: string };
 
 /**
@@ -47,19 +57,7 @@ export interface RunStore {
    * not in `expect`), journals it, and releases the cluster lock when the new state no longer holds it.
    * `owner` (when given) must match the run's owner: a process that lost its lease cannot move the run.
    */
-  applyEvent(
-    id: string,
-    event: RunEventType,
-    options: {
-      actor: string;
-      reason?: string;
-      expect?: readonly RunState[];
-      owner?: string;
-      patch?: RunPatch;
-      /** The caller becomes the owner of the (active) new state, e.g. an executor rolling back at once. */
-      claim?: { owner: string; leaseMs: number };
-    },
-  ): Promise<ApplyResult>;
+  applyEvent(id: string, event: RunEventType, options: ApplyOptions): Promise<ApplyResult>;
   /** Updates progress of a run this owner executes; false when it is no longer the owner. */
   updateRun(id: string, owner: string, patch: RunPatch): Promise<boolean>;
   /** Appends to the journal (append-only: never updated or deleted). */

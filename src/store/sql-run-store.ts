@@ -1,7 +1,15 @@
 import type { JournalEntry, Run, StoredEvent } from '../core/run';
 import { mutatedAnything } from '../core/run';
 import type { RunEventType, RunState } from '../core/run-state';
-import type { ApplyResult, ApprovalRecord, LockInfo, NewRun, RunPatch, RunStore } from '../ports/run-store';
+import type {
+  ApplyOptions,
+  ApplyResult,
+  ApprovalRecord,
+  LockInfo,
+  NewRun,
+  RunPatch,
+  RunStore,
+} from '../ports/run-store';
 import type { Db, Queryable } from './db';
 import { journaledTransaction, writeJournal, type Journal } from './journaled-transaction';
 import { ACTIVE_SQL, leaseSql, lockRun, moveRun } from './move-run';
@@ -94,18 +102,7 @@ export class SqlRunStore implements RunStore {
     return r.rows.map(toRun);
   }
 
-  applyEvent(
-    id: string,
-    event: RunEventType,
-    options: {
-      actor: string;
-      reason?: string;
-      expect?: readonly RunState[];
-      owner?: string;
-      patch?: RunPatch;
-      claim?: { owner: string; leaseMs: number };
-    },
-  ): Promise<ApplyResult> {
+  applyEvent(id: string, event: RunEventType, options: ApplyOptions): Promise<ApplyResult> {
     return this.tx(async (tx, journal) => {
       const row = await lockRun(tx, id);
       if (!row) return { ok: false, reason: `there is no run ${id}` };

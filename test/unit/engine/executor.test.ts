@@ -108,9 +108,9 @@ beforeEach(() => {
   connector.sqlAnswer = (sql) => (sql.includes('from pg_replication_slots') ? [{ slot_name: 'slot_x' }] : []);
 });
 
-function executor(autoRollback = false, baseApprovals = 1): Executor {
+function executor(autoRollback = false, baseApprovals = 1, runStore: RunStore = store): Executor {
   return new Executor({
-    store,
+    store: runStore,
     connectorFor: () => connector,
     notifier,
     clock: systemClock,
@@ -184,17 +184,7 @@ describe('executor', () => {
       if (entry.event.type === 'step-started' && entry.event.stepId === 'conf') throw new Error('disk full');
       return store.append(entry);
     };
-    const ex = new Executor({
-      store: failing,
-      connectorFor: () => connector,
-      notifier,
-      clock: systemClock,
-      owner: 'test-owner',
-      leaseMs: 10_000,
-      pollMs: 20,
-      baseApprovals: () => 1,
-      autoRollback: () => false,
-    });
+    const ex = executor(false, 1, failing);
     await expect(ex.execute(run)).rejects.toThrow('disk full');
     const told = notifier.events.map(
       (e) => `${e.event.type}:${(e.event as { stepId?: string }).stepId ?? ''}`,
