@@ -50,6 +50,37 @@ export const fileEditSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('shell-var-set'), name: z.string(), value: z.string() }),
 ]);
 
+const verdictCheckSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('probe'),
+    name: z.string().min(1),
+    target: z.string().min(1),
+    probe: probeSchema,
+    expect: conditionSchema,
+    waitMs: z.number().int().min(0),
+  }),
+  z.strictObject({
+    kind: z.literal('catch-up'),
+    name: z.string().min(1),
+    primary: z.string().min(1),
+    standby: z.string().min(1),
+    positionSql: z.string().min(1),
+    caughtUpSql: z.string().min(1),
+    waitMs: z.number().int().min(0),
+  }),
+  z.strictObject({
+    kind: z.literal('rows'),
+    name: z.string().min(1),
+    primary: z.string().min(1),
+    standby: z.string().min(1),
+    countSql: z.string().min(1),
+    standbyCountSql: z.string().min(1),
+    caughtUpSql: z.string().min(1),
+    database: z.string().min(1).optional(),
+    waitMs: z.number().int().min(0),
+  }),
+]);
+
 export const actionSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('ssh'),
@@ -70,6 +101,15 @@ export const actionSchema = z.discriminatedUnion('kind', [
     expectedSha256: sha256.nullable(),
     edit: fileEditSchema,
     mode: z.number().int().min(0).max(0o7777).optional(),
+    secrets: z
+      .array(
+        z.strictObject({
+          token: z.string().min(8),
+          secret: z.enum(['db.password', 'pcp.password']),
+          encoding: z.enum(['plain', 'base64']),
+        }),
+      )
+      .optional(),
   }),
   z.strictObject({
     kind: z.literal('file-restore'),
@@ -83,6 +123,7 @@ export const actionSchema = z.discriminatedUnion('kind', [
     intervalMs: positiveMs,
   }),
   z.strictObject({ kind: z.literal('verify'), probe: probeSchema, expect: conditionSchema }),
+  z.strictObject({ kind: z.literal('verdict'), checks: z.array(verdictCheckSchema).min(1) }),
 ]);
 
 export const stepSchema = z.strictObject({

@@ -60,6 +60,46 @@ export type FileEdit =
   | { readonly type: 'shell-array-remove'; readonly name: string; readonly values: readonly string[] }
   | { readonly type: 'shell-var-set'; readonly name: string; readonly value: string }; // NAME="v"
 
+/** A secret put into a file's new content where `token` stands (the plan itself never holds secrets). */
+export interface SecretInsert {
+  readonly token: string;
+  readonly secret: SecretName;
+  readonly encoding: 'plain' | 'base64';
+}
+
+/** One part of a verdict: every check is run and shown, pass or fail. Waits count as measured delay. */
+export type VerdictCheck =
+  | {
+      readonly kind: 'probe';
+      readonly name: string;
+      readonly target: string;
+      readonly probe: Probe;
+      readonly expect: Condition;
+      readonly waitMs: number;
+    }
+  | {
+      /** Take the primary's WAL position, then wait until the standby has replayed up to it. */
+      readonly kind: 'catch-up';
+      readonly name: string;
+      readonly primary: string;
+      readonly standby: string;
+      readonly positionSql: string; // one row, column "position"
+      readonly caughtUpSql: string; // $1 = position; one row, boolean column "caught_up"
+      readonly waitMs: number;
+    }
+  | {
+      /** Count on the primary, wait for the standby to replay past that, count there: nothing missing. */
+      readonly kind: 'rows';
+      readonly name: string;
+      readonly primary: string;
+      readonly standby: string;
+      readonly countSql: string; // one row, column "n", plus column "position"
+      readonly standbyCountSql: string; // one row, column "n"
+      readonly caughtUpSql: string;
+      readonly database?: string;
+      readonly waitMs: number;
+    };
+
 /** How to read progress out of a command's output lines (e.g. pg_basebackup -P). */
 export type ProgressParser = { readonly kind: 'basebackup' };
 
@@ -85,6 +125,8 @@ export type Action =
       readonly expectedSha256: string | null;
       readonly edit: FileEdit;
       readonly mode?: number;
+      /** Secrets the executor writes into the new content in place of their tokens. */
+      readonly secrets?: readonly SecretInsert[];
     }
   | {
       /** Undo of a file-edit: put back the backup the edit kept (or remove a file the edit created). */
@@ -98,7 +140,8 @@ export type Action =
       readonly until: Condition;
       readonly intervalMs: number;
     }
-  | { readonly kind: 'verify'; readonly probe: Probe; readonly expect: Condition };
+  | { readonly kind: 'verify'; readonly probe: Probe; readonly expect: Condition }
+  | { readonly kind: 'verdict'; readonly checks: readonly VerdictCheck[] };
 
 export interface Step {
   readonly id: string;

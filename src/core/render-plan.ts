@@ -2,7 +2,7 @@ import { quote } from '../shell/shell-command';
 import type { ApprovalPolicy } from './approval-policy';
 import { describeCondition } from './conditions';
 import type { Json } from './json';
-import type { Action, FileEdit, Probe, SealedPlan, Step } from './plan';
+import type { Action, FileEdit, Probe, SealedPlan, Step, VerdictCheck } from './plan';
 import { planIntact } from './plan';
 
 // The plan as the approvers read it: plain text (Slack mrkdwn-friendly), every step with what it
@@ -79,7 +79,11 @@ export function describeAction(action: Action): string[] {
         action.expectedSha256 === null
           ? 'creates it: it must not exist yet'
           : `only if unchanged since planning (sha256 ${action.expectedSha256.slice(0, 12)})`;
-      return [`edit ${action.path}${mode}, ${guard}`, ...indent(describeEdit(action.edit), '  ')];
+      const secrets = (action.secrets ?? []).map(
+        (s) =>
+          `  (${s.secret}${s.encoding === 'base64' ? ', base64-encoded,' : ''} is written where ${s.token} stands)`,
+      );
+      return [`edit ${action.path}${mode}, ${guard}`, ...indent(describeEdit(action.edit), '  '), ...secrets];
     }
     case 'file-restore':
       return [`restore ${action.path} from the backup kept by step ${action.editStepId}`];
@@ -90,6 +94,11 @@ export function describeAction(action: Action): string[] {
       ];
     case 'verify':
       return [`check ${describeCondition(action.expect)}:`, ...indent(probeLines(action.probe), '  ')];
+    case 'verdict':
+      return [
+        `verdict of ${action.checks.length} checks, every one shown:`,
+        ...action.checks.flatMap((c, i) => indent(verdictCheckLines(c, i + 1), '  ')),
+      ];
   }
 }
 
@@ -117,6 +126,33 @@ function describeEdit(edit: FileEdit): string[] {
       return [`remove from ${edit.name}=( … ): ${edit.values.join(' ')}`];
     case 'shell-var-set':
       return [`set ${edit.name}="${edit.value}"`];
+  }
+}
+
+function verdictCheckLines(c: VerdictCheck, n: number): string[] {
+  const wait = c.waitMs > 0 ? ` (waits up to ${duration(c.waitMs)})` : '';
+  switch (c.kind) {
+    case 'probe':
+      return [
+        `${n}. ${c.name} on ${c.target}: ${describeCondition(c.expect)}${wait}`,
+        ...indent(probeLines(c.probe), '   '),
+      ];
+    case 'catch-up':
+      return [
+        `${n}. ${c.name}: ${c.standby} replays up to ${c.primary}'s position at the start of the check${wait}`,
+        ...indent(
+          [...sqlLines('position', c.positionSql, []), ...sqlLines('caught up', c.caughtUpSql, [])],
+          '   ',
+        ),
+      ];
+    case 'rows':
+      return [
+        `${n}. ${c.name}: ${c.standby} has every row ${c.primary} had${wait}`,
+        ...indent(
+          [...sqlLines('count', c.countSql, [], c.database), ...sqlLines('standby', c.standbyCountSql, [])],
+          '   ',
+        ),
+      ];
   }
 }
 

@@ -1,5 +1,6 @@
 import { evaluate } from '../core/conditions';
 import { applyEdit } from '../core/file-edits';
+import { runVerdict } from './run-verdict';
 import type { Json } from '../core/json';
 import type { Action, Observation, Probe, SealedPlan, Target } from '../core/plan';
 import type { StepOutcome } from '../core/run';
@@ -119,7 +120,14 @@ async function runFileEdit(
       signal: ctx.signal,
     });
   }
-  const content = Buffer.from(edited.content, 'utf8');
+  let text = edited.content;
+  for (const s of action.secrets ?? []) {
+    const value = await ctx.connector.secret(s.secret);
+    text = text
+      .split(s.token)
+      .join(s.encoding === 'base64' ? Buffer.from(value, 'utf8').toString('base64') : value);
+  }
+  const content = Buffer.from(text, 'utf8');
   await files.write(action.path, content, {
     ...(action.mode !== undefined ? { mode: action.mode } : current ? { mode: current.mode } : {}),
     signal: ctx.signal,
@@ -195,5 +203,7 @@ export async function runAction(action: Action, stepId: string, ctx: ActionConte
       return runCondition(action.probe, action.until, ctx, action.intervalMs);
     case 'verify':
       return runCondition(action.probe, action.expect, ctx, undefined);
+    case 'verdict':
+      return runVerdict(action.checks, ctx);
   }
 }
