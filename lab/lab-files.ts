@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { quote } from '../src/shell/shell-command';
@@ -188,7 +189,8 @@ export function labInventory(lab: LabLayout): string {
     clusters: {
       lab: {
         dialect: 'postgresql',
-        clusterPath: lab.hosts[0].clusterPath,
+        // Each lab host has its own tree on the shared filesystem: {name} is the node name.
+        clusterPath: join(lab.root, 'hosts', '{name}', 'cluster', lab.clusterName),
         sqlPort: lab.sqlPort,
         ssh: {
           user: lab.osUser,
@@ -197,7 +199,7 @@ export function labInventory(lab: LabLayout): string {
           knownHostsFile: lab.ssh.knownHosts,
         },
         db: { user: lab.dbUser, database: lab.database, password: { file: lab.secrets.password } },
-        nodes: data.map((h) => ({ name: h.name, host: h.address, clusterPath: h.clusterPath })),
+        nodes: data.map((h) => ({ name: h.name, host: h.address })),
         manager: {
           kind: 'pgpool',
           nodes: [

@@ -6,12 +6,13 @@ import type { FileStore } from '../ports/file-store';
 import type { RemoteShell } from '../ports/remote-shell';
 import type { SqlClient } from '../ports/sql-client';
 import { connectShell, connectSql } from './connect-node';
+import type { PgSqlClient } from './pg-sql-client';
 import { RemoteFileStore } from './remote-file-store';
 
 /** Real connections to a cluster's targets, opened on first use and shared for one run. */
 export class ClusterConnector implements Connector {
   private readonly shells = new Map<string, Promise<RemoteShell>>();
-  private readonly sqls = new Map<string, Promise<SqlClient>>();
+  private readonly sqls = new Map<string, Promise<PgSqlClient>>();
 
   constructor(
     private readonly cluster: ClusterConfig,
@@ -31,13 +32,25 @@ export class ClusterConnector implements Connector {
 
   sql(target: Target, database?: string): Promise<SqlClient> {
     const db = database ?? target.database ?? this.cluster.db.database;
-    const key = `${target.host}:${target.sqlPort}/${db}`;
+    const host = target.sqlHost ?? target.host;
+    const key = `${host}:${target.sqlPort}/${db}`;
     let c = this.sqls.get(key);
-    if (!c) {
-      c = connectSql(this.cluster, { host: target.host, port: target.sqlPort, database: db }, this.env);
+    if (c) {
+      // Replace a connection the server has closed, once it is known to be dead.
+      const stale = c;
+      c = stale.then((client) => (client.usable ? client : this.reconnect(key, host, target.sqlPort, db)));
+      this.sqls.set(key, c);
+    } else {
+      c = connectSql(this.cluster, { host, port: target.sqlPort, database: db }, this.env);
       c.catch(() => this.sqls.delete(key));
       this.sqls.set(key, c);
     }
+    return c;
+  }
+
+  private reconnect(key: string, host: string, port: number, database: string): Promise<PgSqlClient> {
+    const c = connectSql(this.cluster, { host, port, database }, this.env);
+    c.catch(() => this.sqls.delete(key));
     return c;
   }
 

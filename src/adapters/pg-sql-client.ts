@@ -13,10 +13,21 @@ export interface PgConnectOptions {
 
 /** SqlClient over one node-postgres connection. Works for PostgreSQL, KingbaseES and pgpool. */
 export class PgSqlClient implements SqlClient {
+  private broken = false;
+
   private constructor(
     private readonly client: Client,
     readonly target: string,
-  ) {}
+  ) {
+    // A pool restarting its children (pgpool does on attach) ends connections: say so, so callers reconnect.
+    client.on('error', () => (this.broken = true));
+    client.on('end', () => (this.broken = true));
+  }
+
+  /** False once the server closed the connection or it failed. */
+  get usable(): boolean {
+    return !this.broken;
+  }
 
   static async connect(options: PgConnectOptions): Promise<PgSqlClient> {
     const client = new Client({
@@ -28,7 +39,7 @@ export class PgSqlClient implements SqlClient {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       application_name: options.applicationName ?? 'kbops',
     });
-    // An idle connection that the server drops must not crash the process.
+    // An idle connection that the server drops must not crash the process (see `usable`).
     client.on('error', () => undefined);
     await client.connect();
     return new PgSqlClient(client, `${options.user}@${options.host}:${options.port}/${options.database}`);

@@ -2,19 +2,25 @@
 import { formatProblems } from '../config/load-inventory';
 import { loadConfig } from '../config/load-config';
 import type { Env } from '../config/resolve-secret';
+import { registerSecret } from '../log/create-logger';
+import { addNodeCommand, type CommandIo } from './add-node-command';
 
 // The `kbops` command line. Exit codes: 0 ok, 2 configuration problems, 64 usage error.
 
 const USAGE = `usage: kbops <command>
 
+  plan add-node --cluster C --host H [--name N] [--count-table T]…
+           preflight and the exact plan; changes nothing
+  add-node --cluster C --host H [--name N] [--count-table T]… --yes [--no-rollback]
+           run it now (clusters with allowUnattendedCli), with progress and a verdict
   check    validate the environment and the inventory (KBOPS_INVENTORY); list every problem
   health   exit 0 when kbops can start with this configuration (container HEALTHCHECK)
-  help     this text`;
+  help     this text
 
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
+exit codes: 0 ok, 1 run failed, 2 configuration, 3 preflight failed, 4 rollback failed,
+5 cluster locked, 64 usage, 130 cancelled`;
+
+export type CliIo = CommandIo;
 
 export async function runCli(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
   const [command] = argv;
@@ -22,7 +28,8 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     io.out(USAGE);
     return command === undefined ? 64 : 0;
   }
-  if (command !== 'check' && command !== 'health') {
+  const addNode = command === 'add-node' || (command === 'plan' && argv[1] === 'add-node');
+  if (command !== 'check' && command !== 'health' && !addNode) {
     io.err(`kbops: unknown command "${command}"\n${USAGE}`);
     return 64;
   }
@@ -32,6 +39,20 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
       `kbops: configuration has ${config.problems.length} problem(s):\n${formatProblems(config.problems)}`,
     );
     return 2;
+  }
+  // From here on no output or log line can carry a resolved secret.
+  for (const s of config.secrets) registerSecret(s);
+  if (addNode) {
+    return addNodeCommand(argv.slice(command === 'plan' ? 2 : 1), {
+      inventory: config.inventory,
+      env,
+      io,
+      planOnly: command === 'plan',
+      ...(config.options.KBOPS_STATE_DIR !== undefined && { stateDir: config.options.KBOPS_STATE_DIR }),
+      ...(config.options.KBOPS_STATE_DATABASE_URL !== undefined && {
+        stateUrl: config.options.KBOPS_STATE_DATABASE_URL,
+      }),
+    });
   }
   if (command === 'check') {
     io.out(`inventory ${config.inventoryPath}: OK`);
@@ -48,9 +69,18 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
 }
 
 if (require.main === module) {
+  let interrupt: () => void = () => undefined;
+  const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+  process.once('SIGINT', () => {
+    process.stderr.write('\nkbops: interrupted: cancelling the run at its current step…\n');
+    interrupt();
+  });
   runCli(process.argv.slice(2), process.env, {
     out: (t) => process.stdout.write(`${t}\n`),
     err: (t) => process.stderr.write(`${t}\n`),
+    write: (t) => process.stdout.write(t),
+    tty: process.stdout.isTTY === true,
+    interrupted,
   }).then(
     (code) => process.exit(code),
     (err: unknown) => {

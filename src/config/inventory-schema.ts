@@ -92,6 +92,11 @@ const managerSchema = z.strictObject({
     .enum(['kingbasecluster', 'pgpool'], { error: 'unknown manager kind: use kingbasecluster or pgpool' })
     .describe('cluster manager product'),
   pcpUser: z.string().min(1).optional().describe('PCP user (default: db.user)'),
+  binDir: absolutePathSchema
+    .optional()
+    .describe(
+      'directory of the manager and pcp_* tools (default: /usr/sbin for pgpool, <clusterPath>/kingbasecluster/bin)',
+    ),
   pcpPassword: secretRefSchema.optional().describe('PCP password (default: db.password)'),
   nodes: z
     .array(managerNodeSchema)
@@ -102,7 +107,9 @@ const managerSchema = z.strictObject({
 const clusterSchema = z
   .strictObject({
     dialect: dialectSchema,
-    clusterPath: absolutePathSchema.describe('cluster install path, e.g. /home/kingbase/cluster/ESHA'),
+    clusterPath: absolutePathSchema.describe(
+      'cluster install path, e.g. /home/kingbase/cluster/ESHA; {name} stands for the node name',
+    ),
     sqlPort: portSchema.optional().describe('default SQL port (kingbase-v8r3: 54321, postgresql: 5432)'),
     ssh: z
       .strictObject({

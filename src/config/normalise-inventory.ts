@@ -24,6 +24,7 @@ export interface ManagerNodeConfig {
 
 export interface ManagerConfig {
   readonly kind: 'kingbasecluster' | 'pgpool';
+  readonly binDir: string;
   readonly pcpUser: string;
   readonly pcpPassword: SecretRef;
   readonly nodes: readonly ManagerNodeConfig[];
@@ -49,10 +50,14 @@ export interface Inventory {
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
 }
 
+/** A cluster path may hold `{name}`, for sites that put the node name in their paths (and the lab). */
+export const clusterPathFor = (template: string, nodeName: string): string =>
+  template.replaceAll('{name}', nodeName);
+
 function normaliseCluster(name: string, c: ParsedCluster): ClusterConfig {
   const sqlPort = c.sqlPort ?? defaultSqlPort(c.dialect);
   const nodes: NodeConfig[] = c.nodes.map((n) => {
-    const clusterPath = n.clusterPath ?? c.clusterPath;
+    const clusterPath = clusterPathFor(n.clusterPath ?? c.clusterPath, n.name);
     return {
       name: n.name,
       host: n.host,
@@ -67,6 +72,15 @@ function normaliseCluster(name: string, c: ParsedCluster): ClusterConfig {
   const hostOf = (node: string): string => nodes.find((n) => n.name === node)?.host ?? node;
   const manager: ManagerConfig | undefined = c.manager && {
     kind: c.manager.kind,
+    binDir:
+      c.manager.binDir ??
+      (c.manager.kind === 'pgpool'
+        ? '/usr/sbin'
+        : posix.join(
+            clusterPathFor(c.clusterPath, c.manager.nodes[0]?.node ?? ''),
+            'kingbasecluster',
+            'bin',
+          )),
     pcpUser: c.manager.pcpUser ?? c.db.user,
     pcpPassword: c.manager.pcpPassword ?? c.db.password,
     nodes: c.manager.nodes.map((m) => ({ ...m, host: m.host ?? hostOf(m.node) })),

@@ -50,6 +50,17 @@ export function evaluate(condition: Condition, observation: Observation): Condit
       if (got === null) return fail(`the file is absent, expected it with sha256 ${short(want)}`);
       return fail(`the file has sha256 ${short(got)}, expected ${short(want)} (it was changed)`);
     }
+    case 'some-row': {
+      if (observation.kind !== 'sql') return wrongKind(condition, observation, 'sql');
+      const wanted = Object.entries(condition.where);
+      const hit = observation.rows.some((row) =>
+        wanted.every(([column, value]) => {
+          const key = findColumn(row, column);
+          return key !== undefined && checkEquals(row[key] as Json, { column, value }) === undefined;
+        }),
+      );
+      return hit ? OK : fail(`no ${describeCondition(condition)} among ${observation.rows.length} rows`);
+    }
     case 'all': {
       for (const c of condition.of) {
         const r = evaluate(c, observation);
@@ -92,6 +103,11 @@ export function describeCondition(condition: Condition): string {
       return condition.sha256 === null
         ? 'the file is absent'
         : `the file has sha256 ${short(condition.sha256)}`;
+    case 'some-row':
+      return `a row with ${Object.entries(condition.where)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k} = ${showValue(v)}`)
+        .join(', ')}`;
     case 'all':
       return condition.of.length === 0 ? 'always' : condition.of.map(nested).join(' and ');
     case 'any':

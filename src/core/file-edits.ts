@@ -9,6 +9,15 @@ export type EditResult = { ok: true; content: string; changed: boolean } | { ok:
 
 export function applyEdit(content: string, edit: FileEdit): EditResult {
   if (edit.type === 'replace') return done(content, edit.content);
+  if (edit.type === 'edits') {
+    let text = content;
+    for (const e of edit.edits) {
+      const r = applyEdit(text, e);
+      if (!r.ok) return r;
+      text = r.content;
+    }
+    return done(content, text);
+  }
   const file = parseLines(content);
   const problem = editProblem(edit);
   if (problem !== undefined) return { ok: false, failure: problem };
@@ -263,6 +272,8 @@ function editProblem(edit: Exclude<FileEdit, { type: 'replace' }>): Failure | un
       if (edit.lines.some((l) => l.trim() === '')) return bad('a line to add or remove is blank', BUG_HINT);
       return undefined;
     }
+    case 'edits':
+      return undefined; // each is checked when applied
     case 'shell-array-add':
     case 'shell-array-remove':
     case 'shell-var-set': {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Action, Condition, SealedPlan, Step } from './plan';
+import type { Action, Condition, FileEdit, SealedPlan, Step } from './plan';
 import { planIntact } from './plan';
 
 // Plans come back from storage and out of runbooks: both are checked here before anything runs one.
@@ -33,22 +33,26 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
     z.strictObject({ kind: z.literal('column-at-least'), column: z.string().min(1), value: z.number() }),
     z.strictObject({ kind: z.literal('stdout-matches'), pattern: z.string() }),
     z.strictObject({ kind: z.literal('file-sha'), sha256: sha256.nullable() }),
+    z.strictObject({ kind: z.literal('some-row'), where: z.record(z.string().min(1), json) }),
     z.strictObject({ kind: z.literal('all'), of: z.array(conditionSchema) }),
     z.strictObject({ kind: z.literal('any'), of: z.array(conditionSchema) }),
     z.strictObject({ kind: z.literal('not'), of: conditionSchema }),
   ]),
 );
 
-export const fileEditSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('replace'), content: z.string() }),
-  z.strictObject({ type: z.literal('set-keys'), entries: z.record(z.string(), z.string()) }),
-  z.strictObject({ type: z.literal('unset-keys'), keys: z.array(z.string()) }),
-  z.strictObject({ type: z.literal('append-lines'), lines: z.array(z.string()) }),
-  z.strictObject({ type: z.literal('remove-lines'), lines: z.array(z.string()) }),
-  z.strictObject({ type: z.literal('shell-array-add'), name: z.string(), values: z.array(z.string()) }),
-  z.strictObject({ type: z.literal('shell-array-remove'), name: z.string(), values: z.array(z.string()) }),
-  z.strictObject({ type: z.literal('shell-var-set'), name: z.string(), value: z.string() }),
-]);
+export const fileEditSchema: z.ZodType<FileEdit> = z.lazy(() =>
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('replace'), content: z.string() }),
+    z.strictObject({ type: z.literal('set-keys'), entries: z.record(z.string(), z.string()) }),
+    z.strictObject({ type: z.literal('unset-keys'), keys: z.array(z.string()) }),
+    z.strictObject({ type: z.literal('append-lines'), lines: z.array(z.string()) }),
+    z.strictObject({ type: z.literal('remove-lines'), lines: z.array(z.string()) }),
+    z.strictObject({ type: z.literal('shell-array-add'), name: z.string(), values: z.array(z.string()) }),
+    z.strictObject({ type: z.literal('shell-array-remove'), name: z.string(), values: z.array(z.string()) }),
+    z.strictObject({ type: z.literal('shell-var-set'), name: z.string(), value: z.string() }),
+    z.strictObject({ type: z.literal('edits'), edits: z.array(fileEditSchema).min(1) }),
+  ]),
+);
 
 const verdictCheckSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -144,6 +148,7 @@ export const targetSchema = z.strictObject({
   host: z.string().min(1),
   sshPort: z.number().int().min(1).max(65535),
   sqlPort: z.number().int().min(1).max(65535),
+  sqlHost: z.string().min(1).optional(),
   database: z.string().min(1).optional(),
 });
 

@@ -9,6 +9,8 @@ export interface Target {
   readonly host: string;
   readonly sshPort: number;
   readonly sqlPort: number;
+  /** Where SQL goes when not to `host`, e.g. a pool's listen address or VIP. */
+  readonly sqlHost?: string;
   readonly database?: string;
 }
 
@@ -45,6 +47,8 @@ export type Condition =
   | { readonly kind: 'column-at-least'; readonly column: string; readonly value: number }
   | { readonly kind: 'stdout-matches'; readonly pattern: string }
   | { readonly kind: 'file-sha'; readonly sha256: string | null }
+  /** Some row has every given column equal to its value (numbers and their text compare equal). */
+  | { readonly kind: 'some-row'; readonly where: Readonly<Record<string, Json>> }
   | { readonly kind: 'all'; readonly of: readonly Condition[] }
   | { readonly kind: 'any'; readonly of: readonly Condition[] }
   | { readonly kind: 'not'; readonly of: Condition };
@@ -58,7 +62,8 @@ export type FileEdit =
   | { readonly type: 'remove-lines'; readonly lines: readonly string[] }
   | { readonly type: 'shell-array-add'; readonly name: string; readonly values: readonly string[] } // NAME=(a b)
   | { readonly type: 'shell-array-remove'; readonly name: string; readonly values: readonly string[] }
-  | { readonly type: 'shell-var-set'; readonly name: string; readonly value: string }; // NAME="v"
+  | { readonly type: 'shell-var-set'; readonly name: string; readonly value: string } // NAME="v"
+  | { readonly type: 'edits'; readonly edits: readonly FileEdit[] }; // several, in order
 
 /** A secret put into a file's new content where `token` stands (the plan itself never holds secrets). */
 export interface SecretInsert {

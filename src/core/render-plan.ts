@@ -126,6 +126,8 @@ function describeEdit(edit: FileEdit): string[] {
       return [`remove from ${edit.name}=( … ): ${edit.values.join(' ')}`];
     case 'shell-var-set':
       return [`set ${edit.name}="${edit.value}"`];
+    case 'edits':
+      return edit.edits.flatMap(describeEdit);
   }
 }
 

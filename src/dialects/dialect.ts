@@ -145,5 +145,9 @@ export function standbyConninfo(s: StandbySettings): string {
     ['user', s.user],
   ];
   const quoted = pairs.map(([k, v]) => `${k}=${quoteConninfoValue(v)}`);
-  return [...quoted, `password=${s.passwordToken}`, `application_name=${quoteConninfoValue(s.applicationName)}`].join(' ');
+  return [
+    ...quoted,
+    `password=${s.passwordToken}`,
+    `application_name=${quoteConninfoValue(s.applicationName)}`,
+  ].join(' ');
 }

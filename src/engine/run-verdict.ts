@@ -24,7 +24,11 @@ async function poll(
 ): Promise<{ ok: boolean; detail: string; waitedMs: number }> {
   const started = Date.now();
   for (;;) {
-    const r = await attempt();
+    // A failed attempt (e.g. a pool restarting its children) is retried until the wait is over.
+    const r = await attempt().catch((err: unknown) => {
+      if (ctx.signal.aborted) throw err;
+      return { ok: false as const, detail: err instanceof Error ? err.message : String(err) };
+    });
     const waitedMs = Date.now() - started;
     if (r.ok || waitedMs >= waitMs) return { ...r, waitedMs };
     await ctx.clock.sleep(Math.min(POLL_MS, waitMs - waitedMs), ctx.signal);

@@ -206,3 +206,37 @@ function nonEmpty(value: string, what: string): string {
   if (value === '') throw new TypeError(`${what}: path must not be empty`);
   return value;
 }
+
+// Argv prefixes that take a secret from stdin, so it is never in command text, argv or a log.
+// The scripts are fixed text; everything variable reaches them as positional parameters.
+
+const STDIN_TO_ENV =
+  'IFS= read -r kbops_secret || exit 70; for v in $KBOPS_SECRET_VARS; do export "$v=$kbops_secret"; done; unset kbops_secret KBOPS_SECRET_VARS; exec "$@"';
+
+/**
+ * `sh -c '…' sh argv…` with the first stdin line exported as each of `envNames` (e.g. PGPASSWORD)
+ * for argv only. The names are checked, and passed in a variable rather than spliced into the script.
+ */
+export function stdinSecretToEnv(envNames: readonly string[], argv: readonly string[]): string[] {
+  if (envNames.length === 0 || envNames.some((n) => !/^[A-Z_][A-Z0-9_]*$/.test(n))) {
+    throw new TypeError('stdinSecretToEnv: give upper-case environment variable names');
+  }
+  if (argv.length === 0) throw new TypeError('stdinSecretToEnv: argv is empty');
+  return ['env', `KBOPS_SECRET_VARS=${envNames.join(' ')}`, 'sh', '-c', STDIN_TO_ENV, 'sh', ...argv];
+}
+
+const STDIN_TO_PCPPASS =
+  'umask 077; f=$(mktemp) || exit 70; trap \'rm -f "$f"\' EXIT; IFS= read -r pw || exit 70; ' +
+  'pw=$(printf %s "$pw" | sed \'s/[\\\\:]/\\\\&/g\'); printf \'%s:%s:%s:%s\\n\' "$1" "$2" "$3" "$pw" > "$f"; ' +
+  'shift 3; PCPPASSFILE=$f "$@"';
+
+/** `sh -c '…'` running a pcp_* tool with a temporary PCPPASSFILE made from the password on stdin. */
+export function stdinSecretToPcpPass(
+  host: string,
+  port: number,
+  user: string,
+  argv: readonly string[],
+): string[] {
+  if (argv.length === 0) throw new TypeError('stdinSecretToPcpPass: argv is empty');
+  return ['sh', '-c', STDIN_TO_PCPPASS, 'sh', host, String(port), user, ...argv];
+}

@@ -7,7 +7,7 @@ let dir: string;
 const run = async (argv: string[], env: Record<string, string>) => {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(argv, env, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  const code = await runCli(argv, env, { out: (t) => out.push(t), err: (t) => err.push(t), tty: false });
   return { code, out: out.join('\n'), err: err.join('\n') };
 };
 

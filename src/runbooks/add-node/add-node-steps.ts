@@ -1,0 +1,114 @@
+import type { Action, Condition, FileEdit, Probe, SecretInsert, Step } from '../../core/plan';
+import type { FileFact } from './add-node-snapshot';
+
+// Small builders for the add-node plan's steps, so the plan reads as a list of intentions.
+
+export const MINUTE = 60_000;
+
+export const fileExists: Condition = { kind: 'not', of: { kind: 'file-sha', sha256: null } };
+export const exitZero: Condition = { kind: 'exit-code', equals: 0 };
+
+/** A read-only step. */
+export function check(
+  id: string,
+  title: string,
+  target: string,
+  action: Action,
+  timeoutMs = MINUTE,
+  note?: string,
+): Step {
+  return {
+    id,
+    title,
+    target,
+    action,
+    timeoutMs,
+    mutates: false,
+    undo: null,
+    ...(note !== undefined && { note }),
+  };
+}
+
+/** A mutating step: its undo and the probe that tells whether its effect is present. */
+export function change(
+  id: string,
+  title: string,
+  target: string,
+  action: Action,
+  undo: readonly Action[],
+  effect: { probe: Probe; present: Condition },
+  options: { timeoutMs?: number; note?: string } = {},
+): Step {
+  return {
+    id,
+    title,
+    target,
+    action,
+    timeoutMs: options.timeoutMs ?? MINUTE,
+    mutates: true,
+    undo,
+    effect,
+    ...(options.note !== undefined && { note: options.note }),
+  };
+}
+
+/** A guarded, backed-up edit of a file; undone by putting the backup back (then `after`, e.g. a reload). */
+export function editFile(
+  id: string,
+  title: string,
+  target: string,
+  file: FileFact,
+  edit: FileEdit,
+  options: {
+    mode?: number;
+    secrets?: readonly SecretInsert[];
+    after?: readonly Action[];
+    note?: string;
+  } = {},
+): Step {
+  const action: Action = {
+    kind: 'file-edit',
+    path: file.path,
+    expectedSha256: file.sha256,
+    edit,
+    ...(options.mode !== undefined && { mode: options.mode }),
+    ...(options.secrets && { secrets: options.secrets }),
+  };
+  return change(
+    id,
+    title,
+    target,
+    action,
+    [{ kind: 'file-restore', path: file.path, editStepId: id }, ...(options.after ?? [])],
+    // Present: the file is no longer what the planner saw.
+    {
+      probe: { kind: 'file', path: file.path },
+      present: { kind: 'not', of: { kind: 'file-sha', sha256: file.sha256 } },
+    },
+    options.note !== undefined ? { note: options.note } : {},
+  );
+}
+
+export const sql = (text: string, params: readonly (string | number | boolean)[] = []): Action => ({
+  kind: 'sql',
+  sql: text,
+  params,
+});
+
+export const ssh = (
+  argv: readonly string[],
+  extra: Partial<Extract<Action, { kind: 'ssh' }>> = {},
+): Action => ({
+  kind: 'ssh',
+  argv,
+  ...extra,
+});
+
+/** `host/32` for an IPv4 address; a host name as it is (hba matches names by reverse lookup). */
+export const hbaAddress = (host: string): string => (/^\d+\.\d+\.\d+\.\d+$/.test(host) ? `${host}/32` : host);
+
+/** key = value entries as the lines of a small config file (recovery.conf). */
+export const confLines = (entries: Readonly<Record<string, string>>): string =>
+  Object.entries(entries)
+    .map(([k, v]) => `${k} = ${v}`)
+    .join('\n') + '\n';
