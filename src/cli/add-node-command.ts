@@ -1,13 +1,11 @@
 import { hostname, userInfo } from 'node:os';
 import { ClusterConnector } from '../adapters/cluster-connector';
-import { systemClock } from '../adapters/system-clock';
 import type { ClusterConfig, Inventory } from '../config/normalise-inventory';
 import type { SealedPlan } from '../core/plan';
 import type { Env } from '../config/resolve-secret';
 import { renderPlan } from '../core/render-plan';
+import { runUnattended } from '../engine/run-unattended';
 import type { Run } from '../core/run';
-import { Executor } from '../engine/executor';
-import { RunService } from '../engine/run-service';
 import { renderPreflight } from '../runbooks/add-node/add-node-preflight';
 import { USAGE } from '../runbooks/add-node/add-node-params';
 import { prepareAddNode } from '../runbooks/add-node/prepare-add-node';
@@ -127,10 +125,10 @@ export async function addNodeCommand(
     );
     return EXIT.config;
   }
-  return runUnattended(plan, cluster, args.rollback, ctx);
+  return runPlan(plan, cluster, args.rollback, ctx);
 }
 
-async function runUnattended(
+async function runPlan(
   plan: SealedPlan,
   cluster: ClusterConfig,
   rollback: boolean,
@@ -141,51 +139,25 @@ async function runUnattended(
     ...(ctx.stateUrl !== undefined && { databaseUrl: ctx.stateUrl }),
     ...(ctx.stateDir !== undefined && { dataDir: ctx.stateDir }),
   });
-  const owner = `cli:${hostname()}:${process.pid}`;
-  const connectorFor = () => new ClusterConnector(cluster, ctx.env);
   try {
-    const service = new RunService({
+    const r = await runUnattended(plan, {
       store,
-      clock: systemClock,
-      policyFor: () => ({
-        required: 1,
-        approvers: { users: [plan.requester], groups: [] },
-        allowSelfApproval: true, // allowed only because the inventory says so for this cluster
-        ttlMs: 60 * 60_000,
-        autoRollback: rollback,
-        admins: { users: [], groups: [] },
-      }),
-      groupsOf: () => [],
-      connectorFor,
-    });
-    const submitted = await service.submit(plan);
-    if (!submitted.ok) {
-      io.err(`kbops: ${submitted.failure.message}\n  ${submitted.failure.hint ?? ''}`);
-      return EXIT.locked;
-    }
-    const id = submitted.run.id;
-    await service.vote(id, plan.requester, 'approve', plan.hash);
-    const claimed = await store.applyEvent(id, 'start', { actor: owner, claim: { owner, leaseMs: 60_000 } });
-    if (!claimed.ok) throw new Error(claimed.reason);
-    io.out(`\nrun ${id}: ${plan.steps.length} steps`);
-    const executor = new Executor({
-      store,
-      connectorFor,
+      connectorFor: () => new ClusterConnector(cluster, ctx.env),
       notifier: new CliProgress(
         io.write && io.tty
           ? { write: io.write, tty: true }
           : { write: (t) => io.out(t.replace(/\n$/, '')), tty: false },
       ),
-      clock: systemClock,
-      owner,
-      leaseMs: 60_000,
-      pollMs: 500,
-      baseApprovals: () => 1,
-      autoRollback: () => rollback,
+      owner: `cli:${hostname()}:${process.pid}`,
+      rollbackOnFailure: rollback,
+      onCreated: (run) => io.out(`\nrun ${run.id}: ${plan.steps.length} steps`),
+      ...(io.interrupted && { cancelled: io.interrupted }),
     });
-    void ctx.io.interrupted?.then(() => service.cancel(id, 'cli:interrupt'));
-    const done: Run = await executor.execute(claimed.run);
-    return exitFor(done);
+    if (!r.ok) {
+      io.err(`kbops: ${r.failure.message}${r.failure.hint ? `\n  ${r.failure.hint}` : ''}`);
+      return r.failure.code === 'cluster-locked' ? EXIT.locked : EXIT.failed;
+    }
+    return exitFor(r.run);
   } finally {
     await store.close();
   }

@@ -110,7 +110,7 @@ export const actionSchema = z.discriminatedUnion('kind', [
         z.strictObject({
           token: z.string().min(8),
           secret: z.enum(['db.password', 'pcp.password']),
-          encoding: z.enum(['plain', 'base64']),
+          encoding: z.enum(['plain', 'base64', 'conninfo']),
         }),
       )
       .optional(),

@@ -69,7 +69,8 @@ export type FileEdit =
 export interface SecretInsert {
   readonly token: string;
   readonly secret: SecretName;
-  readonly encoding: 'plain' | 'base64';
+  /** plain; base64 (V8R3's primary_conninfo); conninfo: quoted for a conninfo inside a quoted config value. */
+  readonly encoding: 'plain' | 'base64' | 'conninfo';
 }
 
 /** One part of a verdict: every check is run and shown, pass or fail. Waits count as measured delay. */

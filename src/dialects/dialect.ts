@@ -104,7 +104,7 @@ export interface Dialect {
    */
   standbyEntries(s: StandbySettings): Record<string, string>;
   /** How the password token is encoded into the file: plain or base64 (V8R3). */
-  readonly conninfoPasswordEncoding: 'plain' | 'base64';
+  readonly conninfoPasswordEncoding: 'conninfo' | 'base64';
   /**
    * The exact text to write where `passwordToken` stands in `standbyEntries`' values: base64 (V8R3), or
    * the password quoted for a conninfo and then for the config file (plain), so any password round-trips.

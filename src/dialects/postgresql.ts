@@ -68,6 +68,6 @@ export const postgresqlDialect: Dialect = {
     primary_conninfo: quoteConfigValue(standbyConninfo(s)),
     primary_slot_name: quoteConfigValue(s.slotName),
   }),
-  conninfoPasswordEncoding: 'plain',
+  conninfoPasswordEncoding: 'conninfo',
   conninfoPasswordText: (password) => quoteConfigValue(quoteConninfoValue(password)).slice(1, -1),
 };

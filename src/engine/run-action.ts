@@ -1,5 +1,6 @@
 import { evaluate } from '../core/conditions';
 import { applyEdit } from '../core/file-edits';
+import { quoteConfigValue, quoteConninfoValue } from '../dialects/dialect';
 import { runVerdict } from './run-verdict';
 import type { Json } from '../core/json';
 import type { Action, Observation, Probe, SealedPlan, Target } from '../core/plan';
@@ -24,6 +25,13 @@ export interface ActionContext {
 
 const TAIL_LINES = 20;
 const tail = (text: string): string => scrubText(text.trimEnd().split('\n').slice(-TAIL_LINES).join('\n'));
+
+const encodeSecret = (value: string, encoding: 'plain' | 'base64' | 'conninfo'): string =>
+  encoding === 'base64'
+    ? Buffer.from(value, 'utf8').toString('base64')
+    : encoding === 'conninfo'
+      ? quoteConfigValue(quoteConninfoValue(value)).slice(1, -1)
+      : value;
 
 /** Where a file-edit keeps the file's previous content, so that its undo can put it back. */
 export const backupPath = (plan: SealedPlan, path: string, stepId: string): string =>
@@ -123,9 +131,7 @@ async function runFileEdit(
   let text = edited.content;
   for (const s of action.secrets ?? []) {
     const value = await ctx.connector.secret(s.secret);
-    text = text
-      .split(s.token)
-      .join(s.encoding === 'base64' ? Buffer.from(value, 'utf8').toString('base64') : value);
+    text = text.split(s.token).join(encodeSecret(value, s.encoding));
   }
   const content = Buffer.from(text, 'utf8');
   await files.write(action.path, content, {

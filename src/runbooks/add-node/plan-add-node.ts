@@ -11,7 +11,6 @@ import {
   confLines,
   editFile,
   exitZero,
-  fileExists,
   hbaAddress,
   MINUTE,
   sql,

@@ -48,7 +48,7 @@ describe('postgresqlDialect', () => {
       copyClusterFiles: false,
       poolOnlineAttach: true,
     });
-    expect(d.conninfoPasswordEncoding).toBe('plain');
+    expect(d.conninfoPasswordEncoding).toBe('conninfo');
     expect(d.passwordEnv).toEqual(['PGPASSWORD']);
   });
 
