@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load-config';
 import type { Env } from '../config/resolve-secret';
 import { registerSecret } from '../log/create-logger';
 import { addNodeCommand, type CommandIo } from './add-node-command';
+import { rollbackCommand, runsCommand } from './run-commands';
 
 // The `kbops` command line. Exit codes: 0 ok, 2 configuration problems, 64 usage error.
 
@@ -13,6 +14,9 @@ const USAGE = `usage: kbops <command>
            preflight and the exact plan; changes nothing
   add-node --cluster C --host H [--name N] [--count-table T]… --yes [--no-rollback]
            run it now (clusters with allowUnattendedCli), with progress and a verdict
+  runs     the latest runs and their states
+  rollback <run> --yes
+           undo a failed, cancelled or interrupted run's changes, newest first
   check    validate the environment and the inventory (KBOPS_INVENTORY); list every problem
   health   exit 0 when kbops can start with this configuration (container HEALTHCHECK)
   help     this text
@@ -29,7 +33,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     return command === undefined ? 64 : 0;
   }
   const addNode = command === 'add-node' || (command === 'plan' && argv[1] === 'add-node');
-  if (command !== 'check' && command !== 'health' && !addNode) {
+  if (!['check', 'health', 'runs', 'rollback'].includes(command) && !addNode) {
     io.err(`kbops: unknown command "${command}"\n${USAGE}`);
     return 64;
   }
@@ -42,18 +46,19 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
   }
   // From here on no output or log line can carry a resolved secret.
   for (const s of config.secrets) registerSecret(s);
-  if (addNode) {
-    return addNodeCommand(argv.slice(command === 'plan' ? 2 : 1), {
-      inventory: config.inventory,
-      env,
-      io,
-      planOnly: command === 'plan',
-      ...(config.options.KBOPS_STATE_DIR !== undefined && { stateDir: config.options.KBOPS_STATE_DIR }),
-      ...(config.options.KBOPS_STATE_DATABASE_URL !== undefined && {
-        stateUrl: config.options.KBOPS_STATE_DATABASE_URL,
-      }),
-    });
-  }
+  const ctx = {
+    inventory: config.inventory,
+    env,
+    io,
+    ...(config.options.KBOPS_STATE_DIR !== undefined && { stateDir: config.options.KBOPS_STATE_DIR }),
+    ...(config.options.KBOPS_STATE_DATABASE_URL !== undefined && {
+      stateUrl: config.options.KBOPS_STATE_DATABASE_URL,
+    }),
+  };
+  if (addNode)
+    return addNodeCommand(argv.slice(command === 'plan' ? 2 : 1), { ...ctx, planOnly: command === 'plan' });
+  if (command === 'runs') return runsCommand(ctx);
+  if (command === 'rollback') return rollbackCommand(argv.slice(1), ctx);
   if (command === 'check') {
     io.out(`inventory ${config.inventoryPath}: OK`);
     for (const c of Object.values(config.inventory.clusters)) {

@@ -161,7 +161,12 @@ export class RunService {
     return r.ok ? { ok: true, run: r.run, assessment: a.assessment } : fail('illegal', r.reason);
   }
 
-  async rollback(runId: string, actor: string): Promise<Result<{ run: Run }>> {
+  /** `claim`: the caller executes the rollback itself, at once (CLI); otherwise a worker claims it. */
+  async rollback(
+    runId: string,
+    actor: string,
+    claim?: { owner: string; leaseMs: number },
+  ): Promise<Result<{ run: Run }>> {
     const run = await this.deps.store.getRun(runId);
     if (!run) return fail('no-such-run', `there is no run ${runId}`);
     // A step in flight at a crash may have changed something part-way: undo it too (undos are idempotent).
@@ -172,6 +177,7 @@ export class RunService {
       actor,
       reason: `rollback requested by ${actor}`,
       patch: { undoNext },
+      ...(claim && { claim }),
     });
     return r.ok ? { ok: true, run: r.run } : fail('illegal', r.reason);
   }

@@ -83,7 +83,7 @@ export function managerSteps(ctx: PlanContext): { steps: Step[]; expectedWeight:
           `pool-stop-${m.node}`,
           `stop ${mgr.kind} on ${m.node}`,
           `pool-${m.node}`,
-          ssh([binary, '-m', 'fast', 'stop']),
+          ssh([binary, '-f', m.configFile, '-m', 'fast', 'stop']),
           2 * 60_000,
         ),
       ),

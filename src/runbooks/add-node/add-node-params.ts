@@ -73,6 +73,17 @@ export function parseAddNodeParams(
   }
   const template = cluster.nodes[0]!;
   const name = p.name ?? defaultNodeName(p.host);
+  // A name derived from a long host name can break the rules a given --name is held to.
+  if (!nodeNameSchema.safeParse(name).success) {
+    return {
+      ok: false,
+      failure: {
+        code: 'bad-input',
+        message: `name: ${JSON.stringify(name)} (derived from the host) is not a valid node name`,
+        hint: 'give one with --name: a-z, 0-9 and _, at most 58 characters',
+      },
+    };
+  }
   const clusterPath = p.clusterPath ?? clusterPathFor(cluster.clusterPath, name);
   return {
     ok: true,

@@ -5,17 +5,7 @@ import type { Dialect } from '../../dialects/dialect';
 import { stdinSecretToEnv } from '../../shell/shell-command';
 import type { AddNodeParams } from './add-node-params';
 import type { AddNodeSnapshot, NodeFacts } from './add-node-snapshot';
-import {
-  change,
-  check,
-  confLines,
-  editFile,
-  exitZero,
-  hbaAddress,
-  MINUTE,
-  sql,
-  ssh,
-} from './add-node-steps';
+import { change, check, confLines, editFile, exitZero, hbaAddress, MINUTE, sql, ssh } from './add-node-steps';
 import { managerSteps } from './add-node-manager-steps';
 
 // The add-node plan: a pure function of what was asked, what the planner saw, and the dialect.
@@ -120,7 +110,7 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
     );
   }
 
-  if (d.caps.copyClusterFiles) steps.push(...copyClusterFileSteps(params, primary, N.name, user));
+  if (d.caps.copyClusterFiles) steps.push(...copyClusterFileSteps(params, primary, N.name));
 
   if (N.dataDirState === 'absent') {
     steps.push(
@@ -192,27 +182,42 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
   });
 }
 
-function copyClusterFileSteps(params: AddNodeParams, primary: NodeFacts, name: string, user: string): Step[] {
-  const from = (p: string) => `${user}@${primary.host}:${posix.join(primary.clusterPath, p)}`;
+function copyClusterFileSteps(params: AddNodeParams, primary: NodeFacts, name: string): Step[] {
+  // scp runs on the new host and logs in to the primary as the OS user (not the database user).
+  const from = (p: string) =>
+    `${params.cluster.ssh.user}@${primary.host}:${posix.join(primary.clusterPath, p)}`;
   const to = (p: string) => posix.join(params.clusterPath, p);
+  const scp = (sources: string[], dest: string) =>
+    ssh(['scp', '-rpq', '-o', 'BatchMode=yes', ...sources, dest]);
   const dirs = ['db/bin', 'db/etc', 'db/lib', 'db/share'];
   return [
+    change(
+      'archivedir',
+      'create an empty archive directory (and db/, which the copy fills)',
+      name,
+      ssh(['mkdir', '-p', '--', to('archivedir'), to('db')]),
+      [ssh(['rmdir', '--', to('archivedir')])],
+      { probe: { kind: 'ssh', argv: ['test', '-d', to('archivedir')] }, present: exitZero },
+    ),
     change(
       'copy-cluster-files',
       `copy the cluster software and settings from ${primary.name} (never kingbasecluster/)`,
       name,
-      ssh(['scp', '-rpq', '-o', 'BatchMode=yes', ...dirs.map(from), from('template.bk'), to('db')]),
-      [ssh(['rm', '-rf', '--', ...dirs.map(to), to('template.bk')])],
+      scp(dirs.map(from), to('db')),
+      [ssh(['rm', '-rf', '--', ...dirs.map(to)])],
       { probe: { kind: 'ssh', argv: ['test', '-d', to('db/bin')] }, present: exitZero },
-      { note: 'needs SSH trust from the new host to the primary for the OS user, as the write-up sets up' },
+      {
+        timeoutMs: 10 * MINUTE,
+        note: 'needs SSH trust from the new host to the primary for the OS user, as the write-up sets up',
+      },
     ),
     change(
-      'archivedir',
-      'create an empty archive directory',
+      'copy-template',
+      `copy template.bk from ${primary.name} (kingbase.conf's control_file_copy)`,
       name,
-      ssh(['mkdir', '-p', '--', to('archivedir')]),
-      [ssh(['rmdir', '--', to('archivedir')])],
-      { probe: { kind: 'ssh', argv: ['test', '-d', to('archivedir')] }, present: exitZero },
+      scp([from('template.bk')], to('template.bk')),
+      [ssh(['rm', '-f', '--', to('template.bk')])],
+      { probe: { kind: 'ssh', argv: ['test', '-f', to('template.bk')] }, present: exitZero },
     ),
   ];
 }

@@ -1,0 +1,366 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterConfig } from '../../../src/config/normalise-inventory';
+import type { Action, FileEdit, SealedPlan, Step } from '../../../src/core/plan';
+import { parsePlan, planProblems } from '../../../src/core/plan-schema';
+import { renderPlan } from '../../../src/core/render-plan';
+import { kingbaseV8r3Dialect as kb } from '../../../src/dialects/kingbase-v8r3';
+import { parsePoolNodes } from '../../../src/probes/pool-nodes';
+import { parseReplication } from '../../../src/probes/replication';
+import { parseSlots } from '../../../src/probes/slots';
+import { PASSWORD_TOKEN, planAddNode } from '../../../src/runbooks/add-node/plan-add-node';
+import { stdinSecretToEnv } from '../../../src/shell/shell-command';
+import { fixtureRows, fixtureText, valueOf } from '../probes/fixture';
+import {
+  BIN,
+  DATA,
+  ESHA,
+  NEW_HOST,
+  POOL_CONF,
+  SHA,
+  writeupCluster,
+  writeupParams,
+  writeupSnapshot,
+} from './writeup-snapshot';
+
+// The write-up's expansion (srv159 joins srv127 + srv129) planned for KingbaseES V8R3. The golden
+// pins every detail; the other tests say what must hold whatever the golden says.
+// UPDATE_GOLDEN=1 rewrites the golden file; review the diff before committing it.
+
+const GOLDEN = join(__dirname, '..', '..', 'golden', 'add-node-v8r3-writeup.txt');
+const NOW = new Date('2020-10-23T12:00:00.000Z');
+const PASSWORD = 'Zq7!distinctive "pw" $(x)';
+
+let cluster: ClusterConfig;
+let plan: SealedPlan;
+
+beforeAll(async () => {
+  cluster = await writeupCluster();
+  plan = planAddNode({
+    params: writeupParams(cluster),
+    dialect: kb,
+    snapshot: writeupSnapshot(),
+    requester: 'U_REQ',
+    now: NOW,
+  });
+});
+
+const ids = (): string[] => plan.steps.map((s) => s.id);
+const at = (id: string): number => {
+  const i = ids().indexOf(id);
+  if (i < 0) throw new Error(`no step ${id} in ${ids().join(', ')}`);
+  return i;
+};
+const step = (id: string): Step => plan.steps[at(id)]!;
+const argvOf = (a: Action): readonly string[] => {
+  if (a.kind !== 'ssh') throw new Error(`expected an ssh action, got ${a.kind}`);
+  return a.argv;
+};
+const editOf = (s: Step): Extract<Action, { kind: 'file-edit' }> => {
+  if (s.action.kind !== 'file-edit') throw new Error(`${s.id} is not a file edit`);
+  return s.action;
+};
+const editsIn = (e: FileEdit): FileEdit[] => (e.type === 'edits' ? e.edits.flatMap(editsIn) : [e]);
+
+/** key → value of a small key = 'value' file (recovery.conf), whitespace around `=` ignored. */
+function confEntries(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*([a-z_]+)\s*=\s*(.*?)\s*$/.exec(line.replace(/^#.*/, ''));
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+describe('planAddNode: the write-up cluster on KingbaseES V8R3', () => {
+  it('matches the golden plan', () => {
+    const text = renderPlan(plan);
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, text);
+    expect(existsSync(GOLDEN)).toBe(true);
+    expect(text).toBe(readFileSync(GOLDEN, 'utf8'));
+  });
+
+  it('plans from a snapshot that agrees with the write-up outputs', () => {
+    const snap = writeupSnapshot();
+    const pool = valueOf(parsePoolNodes(fixtureRows('writeup/pool-nodes-two-up.txt')));
+    for (const m of snap.managers) {
+      expect(m.poolNodes).toEqual(
+        pool.map((p) => ({
+          nodeId: p.nodeId,
+          hostname: p.hostname,
+          port: p.port,
+          status: p.status,
+          role: p.role,
+          lbWeight: p.lbWeight,
+        })),
+      );
+      expect(m.backends.map((b) => [b.index, b.hostname])).toEqual(pool.map((p) => [p.nodeId, p.hostname]));
+    }
+    const slots = valueOf(parseSlots(fixtureRows('writeup/slots-before.txt')));
+    expect(snap.primary?.slots).toEqual(slots.map((s) => ({ name: s.name, active: s.active })));
+    const repl = valueOf(parseReplication(fixtureRows('writeup/replication-one-standby.txt'), kb));
+    expect(snap.primary?.replication).toEqual(
+      repl.map((r) => ({ applicationName: r.applicationName, state: r.state })),
+    );
+  });
+
+  it('is a valid plan: no cross-field problems, and its JSON round trip parses to the same plan', () => {
+    expect(planProblems(plan)).toEqual([]);
+    const back = parsePlan(JSON.parse(JSON.stringify(plan)));
+    expect(back).toEqual({ ok: true, plan });
+  });
+
+  it('creates the slot on the primary (reserving WAL) before the base backup, and on the standby too', () => {
+    const slot = step('slot-srv127');
+    expect(slot.target).toBe('srv127');
+    expect(slot.action).toEqual({
+      kind: 'sql',
+      sql: 'select slot_name from sys_create_physical_replication_slot($1, true)',
+      params: ['slot_srv159'],
+    });
+    expect(at('slot-srv127')).toBeLessThan(at('basebackup'));
+    expect(step('slot-srv129').target).toBe('srv129');
+    expect(at('slot-srv129')).toBeLessThan(at('basebackup'));
+    expect(slot.undo).toEqual([
+      {
+        kind: 'sql',
+        sql: 'select sys_drop_replication_slot(slot_name) from sys_replication_slots where slot_name = $1',
+        params: ['slot_srv159'],
+      },
+    ]);
+  });
+
+  it('allows the new host in sys_hba.conf on both nodes (md5, /32) and reloads them, before the backup', () => {
+    for (const [node, sha] of [
+      ['srv127', SHA.hba127],
+      ['srv129', SHA.hba129],
+    ] as const) {
+      const hba = step(`hba-${node}`);
+      expect(hba.target).toBe(node);
+      expect(editOf(hba)).toEqual({
+        kind: 'file-edit',
+        path: `${DATA}/sys_hba.conf`,
+        expectedSha256: sha,
+        edit: {
+          type: 'append-lines',
+          lines: [
+            'host    all             SYSTEM    192.168.4.159/32    md5',
+            'host    replication     SYSTEM    192.168.4.159/32    md5',
+          ],
+        },
+      });
+      expect(at(`hba-${node}`)).toBeLessThan(at(`reload-${node}`));
+      expect(at(`reload-${node}`)).toBeLessThan(at('basebackup'));
+      expect(step(`reload-${node}`).action).toEqual({
+        kind: 'sql',
+        sql: 'select sys_reload_conf()',
+        params: [],
+      });
+    }
+  });
+
+  it('writes recovery.conf with the write-up lines, the password base64-encoded in place of the token', () => {
+    const edit = editOf(step('recovery-conf'));
+    expect(edit.path).toBe(`${DATA}/recovery.conf`);
+    expect(edit.expectedSha256).toBeNull();
+    expect(edit.mode).toBe(0o600);
+    expect(edit.secrets).toEqual([{ token: PASSWORD_TOKEN, secret: 'db.password', encoding: 'base64' }]);
+    if (edit.edit.type !== 'replace') throw new Error('recovery.conf must be written whole');
+    expect(edit.edit.content).toBe(
+      [
+        "standby_mode = 'on'",
+        `primary_conninfo = 'port=54321 host=192.168.4.127 user=SYSTEM password=${PASSWORD_TOKEN} application_name=srv159'`,
+        "recovery_target_timeline = 'latest'",
+        "primary_slot_name = 'slot_srv159'",
+        '',
+      ].join('\n'),
+    );
+    // The write-up's file, with 123456 where the executor puts the base64 of the real password.
+    const written = edit.edit.content.replace(PASSWORD_TOKEN, kb.conninfoPasswordText('123456'));
+    expect(confEntries(written)).toEqual(confEntries(fixtureText('writeup/recovery-conf.txt')));
+  });
+
+  it('writes the same content to db/etc/recovery.done on the new node, guarded by the copied file', () => {
+    const done = step('recovery-done');
+    const conf = editOf(step('recovery-conf'));
+    expect(done.target).toBe('srv159');
+    expect(editOf(done)).toEqual({
+      ...conf,
+      path: `${ESHA}/db/etc/recovery.done`,
+      expectedSha256: SHA.etcRecoveryDone,
+    });
+    expect(at('copy-cluster-files')).toBeLessThan(at('recovery-done'));
+  });
+
+  it('runs sys_basebackup with -X stream and never -W, the password coming from stdin', () => {
+    const bb = step('basebackup');
+    expect(bb.target).toBe('srv159');
+    expect(bb.action).toMatchObject({
+      kind: 'ssh',
+      stdinSecret: 'db.password',
+      progress: { kind: 'basebackup' },
+    });
+    const argv = argvOf(bb.action);
+    const args = ['-h', '192.168.4.127', '-p', '54321', '-U', 'SYSTEM', '-D', DATA];
+    expect(argv).toEqual(
+      stdinSecretToEnv(
+        ['KINGBASE_PASSWORD', 'PGPASSWORD'],
+        [
+          `${BIN}/sys_basebackup`,
+          ...args,
+          '-F',
+          'p',
+          '-X',
+          'stream',
+          '-S',
+          'slot_srv159',
+          '-P',
+          '-v',
+          '-c',
+          'fast',
+        ],
+      ),
+    );
+    expect(argv[argv.indexOf('-X') + 1]).toBe('stream');
+    expect(argv.filter((a) => /^-W/.test(a) || /^--pass/.test(a))).toEqual([]);
+    expect(argv.join(' ')).not.toMatch(/password=|123456/i);
+    expect(at('datadir')).toBeLessThan(at('basebackup'));
+    expect(argvOf(step('datadir').action)).toEqual(['mkdir', '-p', '-m', '0700', '--', DATA]);
+  });
+
+  it('copies the cluster files as the OS user, template.bk to the cluster path, never kingbasecluster/', () => {
+    const mkdir = argvOf(step('archivedir').action);
+    expect(mkdir).toEqual(['mkdir', '-p', '--', `${ESHA}/archivedir`, `${ESHA}/db`]);
+    expect(at('archivedir')).toBeLessThan(at('copy-cluster-files'));
+    const copy = argvOf(step('copy-cluster-files').action);
+    const src = (p: string) => `kingbase@192.168.4.127:${ESHA}/${p}`;
+    expect(copy).toEqual([
+      ...['scp', '-rpq', '-o', 'BatchMode=yes'],
+      ...['db/bin', 'db/etc', 'db/lib', 'db/share'].map(src),
+      `${ESHA}/db`,
+    ]);
+    expect(argvOf(step('copy-template').action).slice(-2)).toEqual([
+      src('template.bk'),
+      `${ESHA}/template.bk`,
+    ]);
+    const copies = plan.steps.filter((s) => s.id.startsWith('copy-')).map((s) => argvOf(s.action).join(' '));
+    expect(copies).toHaveLength(2);
+    for (const argv of copies) expect(argv).not.toMatch(/kingbasecluster|SYSTEM@/);
+  });
+
+  it('adds backend 2 to kingbasecluster.conf on both manager nodes', () => {
+    for (const [node, sha] of [
+      ['srv127', SHA.pool127],
+      ['srv129', SHA.pool129],
+    ] as const) {
+      const s = step(`pool-conf-${node}`);
+      expect(s.target).toBe(`pool-${node}`);
+      expect(editOf(s)).toEqual({
+        kind: 'file-edit',
+        path: POOL_CONF,
+        expectedSha256: sha,
+        edit: {
+          type: 'set-keys',
+          entries: {
+            backend_hostname2: `'${NEW_HOST}'`,
+            backend_port2: '54321',
+            backend_weight2: '1',
+            backend_data_directory2: `'${DATA}'`,
+            backend_flag2: "'ALLOW_TO_FAILOVER'",
+          },
+        },
+      });
+    }
+    expect(plan.targets['pool-srv129']).toEqual({
+      name: 'pool-srv129',
+      host: '192.168.4.129',
+      sshPort: 22,
+      sqlPort: 9999,
+      sqlHost: '192.168.4.129',
+    });
+  });
+
+  it("restarts kingbasecluster in the write-up's order (no online attach on V8R3), after both edits", () => {
+    const restart = ids().filter((id) => /^pool-(stop|start)-/.test(id));
+    expect(restart).toEqual([
+      'pool-stop-srv129',
+      'pool-stop-srv127',
+      'pool-start-srv127',
+      'pool-start-srv129',
+    ]);
+    expect(at('pool-conf-srv129')).toBeLessThan(at('pool-stop-srv129'));
+    expect(at('pool-start-srv129')).toBeLessThan(at('pool-ready'));
+    const kbc = `${ESHA}/kingbasecluster/bin/kingbasecluster`;
+    expect(argvOf(step('pool-stop-srv129').action)).toEqual([kbc, '-f', POOL_CONF, '-m', 'fast', 'stop']);
+    expect(argvOf(step('pool-start-srv127').action)).toEqual([kbc, '-f', POOL_CONF]);
+    const text = JSON.stringify(plan.steps);
+    expect(text).not.toContain('pcp_attach_node');
+    expect(text).not.toContain('pcp_node_refresh');
+  });
+
+  it('adds the new address to KB_ALL_IP on all three hosts and sets KB_LOCALHOST_IP on the new one', () => {
+    const ha = plan.steps.filter(
+      (s) => s.action.kind === 'file-edit' && s.action.path.endsWith('/HAmodule.conf'),
+    );
+    expect(ha.map((s) => [s.target, editOf(s).path])).toEqual([
+      ['srv127', `${ESHA}/db/etc/HAmodule.conf`],
+      ['srv127', `${ESHA}/kingbasecluster/etc/HAmodule.conf`],
+      ['srv129', `${ESHA}/db/etc/HAmodule.conf`],
+      ['srv129', `${ESHA}/kingbasecluster/etc/HAmodule.conf`],
+      ['srv159', `${ESHA}/db/etc/HAmodule.conf`],
+    ]);
+    for (const s of ha) {
+      expect(editsIn(editOf(s).edit)).toContainEqual({
+        type: 'shell-array-add',
+        name: 'KB_ALL_IP',
+        values: [NEW_HOST],
+      });
+    }
+    const own = editOf(step('ha-srv159'));
+    expect(editsIn(own.edit)).toContainEqual({
+      type: 'shell-var-set',
+      name: 'KB_LOCALHOST_IP',
+      value: NEW_HOST,
+    });
+    expect(own.expectedSha256).toBe(SHA.ha127); // the primary's file, as the copy brought it
+  });
+
+  it('ends with a verdict expecting srv159 streaming and listed up at lb_weight 0.333333 in both pools', () => {
+    const v = step('verdict');
+    if (v.action.kind !== 'verdict') throw new Error('no verdict');
+    const pools = v.action.checks.filter((c) => c.kind === 'probe' && c.target.startsWith('pool-'));
+    expect(pools.map((c) => (c.kind === 'probe' ? [c.target, c.expect] : null))).toEqual(
+      ['pool-srv127', 'pool-srv129'].map((t) => [
+        t,
+        {
+          kind: 'some-row',
+          where: { hostname: NEW_HOST, status: 'up', role: 'standby', lb_weight: '0.333333' },
+        },
+      ]),
+    );
+    expect(ids().slice(-3)).toEqual(['marker', 'verdict', 'drop-marker']);
+  });
+
+  it('never holds the password, not even when it is in the environment', () => {
+    const before = process.env.KBOPS_ESHA_DB_PASSWORD;
+    process.env.KBOPS_ESHA_DB_PASSWORD = PASSWORD;
+    try {
+      const again = planAddNode({
+        params: writeupParams(cluster),
+        dialect: kb,
+        snapshot: writeupSnapshot(),
+        requester: 'U_REQ',
+        now: NOW,
+      });
+      const json = JSON.stringify(again);
+      expect(json).toContain(PASSWORD_TOKEN); // the token stands where the password goes
+      for (const leak of [PASSWORD, kb.conninfoPasswordText(PASSWORD), 'distinctive']) {
+        expect(json).not.toContain(leak);
+        expect(renderPlan(again)).not.toContain(leak);
+      }
+    } finally {
+      if (before === undefined) delete process.env.KBOPS_ESHA_DB_PASSWORD;
+      else process.env.KBOPS_ESHA_DB_PASSWORD = before;
+    }
+  });
+});
