@@ -40,8 +40,9 @@ export async function labStatus(lab: LabLayout, say: (line: string) => void): Pr
       );
       db = rows ? (rows[0]?.r ? 'standby' : 'primary') : 'running, not answering SQL';
     } else if (existsSync(join(h.dataDir, 'PG_VERSION'))) db = 'stopped';
-    const expected = h.index < 2 ? ['primary', 'standby'][h.index] : 'no data directory';
-    if (!sshd || db !== expected) healthy = false;
+    // Host 3 starts empty; once kbops has added it, it is a standby.
+    const expected = h.index < 2 ? [['primary', 'standby'][h.index]] : ['no data directory', 'standby'];
+    if (!sshd || !expected.includes(db)) healthy = false;
     say(`${h.name} ${h.address.padEnd(11)} sshd ${sshd ? `up (pid ${sshd})` : 'DOWN'}  postgres ${db}`);
   }
   const pool = await poolPid(lab);

@@ -25,7 +25,6 @@ import { lookupUser, readPassword } from '../../../lab/lab-state';
 
 const TEXT_FILES = new Set([
   'pg_hba.conf',
-  'pg_ident.conf',
   'postgresql.conf',
   'postgresql.auto.conf',
   'HAmodule.conf',
