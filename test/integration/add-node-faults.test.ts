@@ -78,7 +78,7 @@ async function freshPlan(): Promise<SealedPlan> {
   return r.plan!;
 }
 
-/** The plan with a step after `afterId` that waits until released, then fails (read-only). */
+/** The plan with a read-only step after `afterId` that waits until `release` exists, then fails. */
 function withFault(plan: SealedPlan, afterId: string, release: string): { plan: SealedPlan; fault: Step } {
   const i = plan.steps.findIndex((s) => s.id === afterId);
   if (i < 0) throw new Error(`no step ${afterId} in the plan`);
@@ -88,7 +88,14 @@ function withFault(plan: SealedPlan, afterId: string, release: string): { plan: 
     target: plan.steps[i]!.target,
     action: {
       kind: 'ssh',
-      argv: ['sh', '-c', 'until [ -e "$1" ]; do sleep 0.05; done; exit 1', 'sh', release],
+      // Bounded (about a minute), so it cannot outlive the test if never released.
+      argv: [
+        'sh',
+        '-c',
+        'i=0; until [ -e "$1" ] || [ $i -ge 1200 ]; do sleep 0.05; i=$((i+1)); done; exit 1',
+        'sh',
+        release,
+      ],
     },
     timeoutMs: 60_000,
     mutates: false,

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { Step } from '../../core/plan';
 import { stdinSecretToPcpPass } from '../../shell/shell-command';
 import { change, check, editFile, ssh } from './add-node-steps';
-import type { PlanContext } from './plan-add-node';
+import type { PlanContext } from './add-node-plan-context';
 
 // Part two of the procedure: tell the cluster manager (pgpool-II or kingbasecluster) about the node.
 // Online where the manager can (reload + pcp_attach_node), otherwise the ordered restart of the
@@ -23,6 +23,9 @@ export function managerSteps(ctx: PlanContext): { steps: Step[]; expectedWeight:
       ...['-h', m.host, '-p', String(m.pcpPort), '-U', mgr.pcpUser, '-w', '-n', String(index)],
     ]);
   const steps: Step[] = [];
+  const stopManager = (conf: string) =>
+    ssh([binary, '-f', conf, '-m', 'fast', 'stop'], { okExitCodes: [0, 1] });
+  const startManager = (conf: string) => ssh([binary, '-f', conf]);
 
   for (const m of managers) {
     const reload = ssh([binary, '-f', m.configFile, 'reload']);
@@ -42,7 +45,11 @@ export function managerSteps(ctx: PlanContext): { steps: Step[]; expectedWeight:
         `pool-${m.node}`,
         m.config,
         { type: 'set-keys', entries },
-        d.caps.poolOnlineAttach ? { after: [reload] } : {},
+        // Undone: the old config back, then the manager made to read it (reload, or the restart
+        // that also brings back a manager a failed restart left stopped).
+        {
+          after: d.caps.poolOnlineAttach ? [reload] : [stopManager(m.configFile), startManager(m.configFile)],
+        },
       ),
     );
   }
@@ -83,7 +90,7 @@ export function managerSteps(ctx: PlanContext): { steps: Step[]; expectedWeight:
           `pool-stop-${m.node}`,
           `stop ${mgr.kind} on ${m.node}`,
           `pool-${m.node}`,
-          ssh([binary, '-f', m.configFile, '-m', 'fast', 'stop']),
+          stopManager(m.configFile),
           2 * 60_000,
         ),
       ),
@@ -94,7 +101,7 @@ export function managerSteps(ctx: PlanContext): { steps: Step[]; expectedWeight:
           `pool-start-${m.node}`,
           `start ${mgr.kind} on ${m.node}`,
           `pool-${m.node}`,
-          ssh([binary, '-f', m.configFile]),
+          startManager(m.configFile),
           2 * 60_000,
         ),
       ),

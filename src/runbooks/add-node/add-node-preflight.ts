@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { Dialect } from '../../dialects/dialect';
 import type { AddNodeParams } from './add-node-params';
 import type { AddNodeSnapshot } from './add-node-snapshot';
@@ -190,19 +191,24 @@ function newHostChecks(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): P
   ];
   const pm = s.primary?.serverMajor ?? null;
   out.push(
-    n.serverMajor === null || pm === null
-      ? fail(
+    d.caps.copyClusterFiles
+      ? pass(
           'server-version',
-          `cannot tell the server version on ${n.serverMajor === null ? n.host : 'the primary'}`,
-          `install the same ${d.id} build in ${n.binDir}`,
+          `the software is copied from the primary's ${posix.join(params.clusterPath, 'db')}`,
         )
-      : n.serverMajor === pm
-        ? pass('server-version', `same major version as the primary (${pm})`)
-        : fail(
+      : n.serverMajor === null || pm === null
+        ? fail(
             'server-version',
-            `${n.host} has version ${n.serverMajor}, the primary ${pm}`,
-            'install the same version as the primary',
-          ),
+            `cannot tell the server version on ${n.serverMajor === null ? n.host : 'the primary'}`,
+            `install the same ${d.id} build in ${n.binDir}`,
+          )
+        : n.serverMajor === pm
+          ? pass('server-version', `same major version as the primary (${pm})`)
+          : fail(
+              'server-version',
+              `${n.host} has version ${n.serverMajor}, the primary ${pm}`,
+              'install the same version as the primary',
+            ),
   );
   out.push(
     n.dataDirState === 'absent' || n.dataDirState === 'empty'
@@ -243,6 +249,15 @@ function newHostChecks(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): P
             'free space or use another data directory',
           ),
   );
+  if (d.caps.copyClusterFiles && (n.clusterFilesPresent?.length ?? 0) > 0) {
+    out.push(
+      fail(
+        'cluster-files',
+        `${n.clusterFilesPresent!.map((f) => posix.join(n.clusterPath, f)).join(', ')} already exist on ${n.host}`,
+        "move them away: kbops copies the primary's, and its undo removes what it copied",
+      ),
+    );
+  }
   if (d.caps.copyClusterFiles) {
     out.push(
       n.crondRunning

@@ -97,6 +97,8 @@ export interface NewHostFacts {
   readonly etcServerConf: FileFact | null;
   readonly recoveryDone: FileFact | null;
   readonly logDirExists: boolean;
+  /** Where the cluster software is copied from the primary: which of its targets already exist. */
+  readonly clusterFilesPresent?: readonly string[];
 }
 
 export interface AddNodeSnapshot {

@@ -292,8 +292,21 @@ async function newHostFacts(r: SnapshotReader, p: AddNodeParams): Promise<AddNod
     recoveryDone: await fileOrNull(etc('recovery.done')),
     logDirExists:
       (await run({ kind: 'ssh', argv: ['test', '-d', posix.join(p.clusterPath, 'log')] })).exitCode === 0,
+    ...(r.d.caps.copyClusterFiles && { clusterFilesPresent: await present(run, p.clusterPath) }),
   };
 }
+
+/** The copy step's targets that already exist on the new host (its undo would remove them). */
+async function present(run: (probe: ArgvProbe) => Promise<{ exitCode: number | null }>, clusterPath: string) {
+  const out: string[] = [];
+  for (const rel of COPIED) {
+    if ((await run({ kind: 'ssh', argv: ['test', '-e', posix.join(clusterPath, rel)] })).exitCode === 0)
+      out.push(rel);
+  }
+  return out;
+}
+
+const COPIED = ['db/bin', 'db/etc', 'db/lib', 'db/share', 'template.bk', 'archivedir'] as const;
 
 export async function gatherAddNodeSnapshot(
   params: AddNodeParams,

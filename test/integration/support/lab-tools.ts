@@ -1,10 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { isAlive, run, sleep, waitFor, type RunAs, type RunResult } from '../../../lab/lab-exec';
 import type { LabHost, LabLayout } from '../../../lab/lab-layout';
 import { PG_BIN } from '../../../lab/lab-packages';
-import { labSql, lookupUser, trySql } from '../../../lab/lab-state';
+import { lookupUser, readPassword } from '../../../lab/lab-state';
 import { poolPid } from '../../../lab/lab-up';
 
 // Small hands for tests that break a lab on purpose and mend it again: run as the lab's OS user,
@@ -26,13 +27,44 @@ export async function runAsLabUser(
   return run(file, args, { as: await labUser(lab), ...(env && { env }) });
 }
 
-/** One SQL statement on one lab host's server, as the lab's superuser. */
+/**
+ * One SQL statement as the lab's superuser. Unlike lab-state's labSql, a connection the server
+ * resets (pgpool restarts its children on attach and detach) rejects the query instead of
+ * emitting an unhandled 'error' that fails whichever test runs.
+ */
+export async function labQuery<T extends Record<string, unknown>>(
+  lab: LabLayout,
+  at: { host: string; port: number },
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new Client({
+    ...at,
+    user: lab.dbUser,
+    database: 'postgres',
+    password: await readPassword(lab),
+    connectionTimeoutMillis: 5000,
+  });
+  client.on('error', () => undefined); // the pending query or connect rejects with it
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const tryQuery = <T extends Record<string, unknown>>(
+  ...args: Parameters<typeof labQuery>
+): Promise<T[] | undefined> => labQuery<T>(...args).catch(() => undefined);
+
+/** One SQL statement on one lab host's server. */
 export const sqlOn = <T extends Record<string, unknown>>(
   lab: LabLayout,
   host: LabHost,
   sql: string,
   params: unknown[] = [],
-): Promise<T[]> => labSql<T>(lab, { host: host.address, port: lab.sqlPort }, sql, params);
+): Promise<T[]> => labQuery<T>(lab, { host: host.address, port: lab.sqlPort }, sql, params);
 
 export interface PoolNodeRow extends Record<string, unknown> {
   readonly node_id: string;
@@ -42,7 +74,7 @@ export interface PoolNodeRow extends Record<string, unknown> {
 
 /** `show pool_nodes` through the lab's pool; undefined when the pool does not answer. */
 export const poolNodes = (lab: LabLayout): Promise<PoolNodeRow[] | undefined> =>
-  trySql<PoolNodeRow>(lab, { host: lab.poolAddress, port: lab.pool.sqlPort }, 'show pool_nodes');
+  tryQuery<PoolNodeRow>(lab, { host: lab.poolAddress, port: lab.pool.sqlPort }, 'show pool_nodes');
 
 export async function waitPoolNode(
   lab: LabLayout,
@@ -99,7 +131,7 @@ export async function startPostgres(lab: LabLayout, host: LabHost): Promise<void
 /** Waits until the primary (hosts[0]) shows `standby` streaming by its application_name (or not at all). */
 export async function waitStreaming(lab: LabLayout, standby: LabHost, streaming = true): Promise<void> {
   await waitFor(`${standby.name} ${streaming ? 'streaming' : 'gone from pg_stat_replication'}`, async () => {
-    const rows = await trySql<{ state: string }>(
+    const rows = await tryQuery<{ state: string }>(
       lab,
       { host: lab.hosts[0].address, port: lab.sqlPort },
       'select state from pg_stat_replication where application_name = $1',
