@@ -46,6 +46,8 @@ export async function labSql<T extends Record<string, unknown>>(
     password: await readPassword(lab),
     connectionTimeoutMillis: 5000,
   });
+  // pgpool restarting its children (on attach/detach) ends connections: not a crash of ours.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return (await client.query<T>(sql, params)).rows;

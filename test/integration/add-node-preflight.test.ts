@@ -212,8 +212,7 @@ describe('the new host', () => {
     const dir = newHost().dataDir;
     await writeFile(dir, 'not a directory\n');
     try {
-      // Reported as a bug: the message says "not empty (? entries)" rather than "not a directory".
-      expectVerdict(await prepare({}), { 'data-dir': [dir] });
+      expectVerdict(await prepare({}), { 'data-dir': [`${dir} is a file, not a directory`] });
     } finally {
       await rm(dir, { force: true });
     }
@@ -300,6 +299,7 @@ describe('the cluster', () => {
       await waitPoolNode(lab(), 1, ['down']); // pgpool's health check detaches it within a second or two
       expectVerdict(await prepare({}), {
         'nodes-answer': [`${s.name} (${s.address}) does not answer`],
+        'standbys-streaming': [`${s.name} not streaming from the primary`],
         'pool-srv31': [`node 1 (${s.address}) is down`],
       });
     } finally {

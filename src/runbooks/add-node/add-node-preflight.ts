@@ -52,7 +52,11 @@ function clusterChecks(s: AddNodeSnapshot): PreflightCheck[] {
           'the cluster must have exactly one primary: fix it before expanding',
         ),
   );
-  const standbys = s.nodes.filter((n) => n.inRecovery === true);
+  // With one primary, every other node is meant to be its standby, answering or not.
+  const standbys =
+    primaries.length === 1
+      ? s.nodes.filter((n) => n !== primaries[0])
+      : s.nodes.filter((n) => n.inRecovery === true);
   const notStreaming = standbys.filter(
     (n) => s.primary?.replication.find((r) => r.applicationName === n.name)?.state !== 'streaming',
   );
@@ -175,6 +179,27 @@ function primaryChecks(s: AddNodeSnapshot, d: Dialect): PreflightCheck[] {
   return out;
 }
 
+function dirProblem(state: string, entries: number | undefined): string {
+  if (state === 'unknown') return 'not readable';
+  if (state === 'not-a-directory') return 'a file, not a directory';
+  return `not empty (${entries ?? '?'} ${entries === 1 ? 'entry' : 'entries'})`;
+}
+
+function sshHint(n: AddNodeSnapshot['newHost'], user: string): string {
+  switch (n.sshErrorCode) {
+    case 'unreachable':
+    case 'timeout':
+      return `start sshd on ${n.host}, or check the address and --ssh-port (now ${n.sshPort})`;
+    case 'host-key-mismatch':
+      // Never advise re-pinning blindly: the other key may be an interceptor's.
+      return `verify ${n.host}'s host key out of band (console, its admin) before changing known_hosts`;
+    case 'auth-failed':
+      return `authorise kbops's public key for ${user} on ${n.host} (~${user}/.ssh/authorized_keys)`;
+    default:
+      return `pin the host key of ${n.host} in the cluster's known_hosts and authorise kbops's key for ${user}`;
+  }
+}
+
 function newHostChecks(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): PreflightCheck[] {
   const n = s.newHost;
   if (!n.reachable) {
@@ -182,7 +207,7 @@ function newHostChecks(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): P
       fail(
         'ssh-new-host',
         `cannot log in to ${n.host}:${n.sshPort}: ${n.sshError ?? 'no reason given'}`,
-        `pin the host key of ${n.host} in the cluster's known_hosts and authorise kbops's key for ${params.cluster.ssh.user}`,
+        sshHint(n, params.cluster.ssh.user),
       ),
     ];
   }
@@ -215,7 +240,7 @@ function newHostChecks(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): P
       ? pass('data-dir', `${n.dataDir} is ${n.dataDirState}`)
       : fail(
           'data-dir',
-          `${n.dataDir} is ${n.dataDirState === 'unknown' ? 'not readable' : `not empty (${n.dataDirEntries ?? '?'} entries)`}`,
+          `${n.dataDir} is ${dirProblem(n.dataDirState, n.dataDirEntries)}`,
           'choose another data directory, or move its contents away',
         ),
   );

@@ -84,7 +84,9 @@ export interface NewHostFacts {
   readonly clusterPath: string;
   readonly reachable: boolean;
   readonly sshError?: string;
-  readonly dataDirState: 'absent' | 'empty' | 'non-empty' | 'unknown';
+  /** Why SSH failed, when the SSH adapter could tell (to give the right hint). */
+  readonly sshErrorCode?: string;
+  readonly dataDirState: 'absent' | 'empty' | 'non-empty' | 'not-a-directory' | 'unknown';
   readonly dataDirEntries?: number;
   readonly sqlPortInUse: boolean | null;
   /** Free bytes on the filesystem that will hold the data directory. */

@@ -263,7 +263,14 @@ async function newHostFacts(r: SnapshotReader, p: AddNodeParams): Promise<AddNod
   try {
     await r.connectorShell(t);
   } catch (err) {
-    return { ...base, ...unknown, reachable: false, sshError: errorText(err) };
+    const code = (err as { code?: unknown }).code;
+    return {
+      ...base,
+      ...unknown,
+      reachable: false,
+      sshError: errorText(err),
+      ...(typeof code === 'string' && { sshErrorCode: code }),
+    };
   }
   const run = (probe: ArgvProbe) => r.run(t, probe);
   const dir = parseDirState(await run(dirStateProbe(p.dataDir)));
@@ -279,7 +286,7 @@ async function newHostFacts(r: SnapshotReader, p: AddNodeParams): Promise<AddNod
   return {
     ...base,
     reachable: true,
-    dataDirState: !dir.ok ? 'unknown' : dir.value.state === 'not-a-directory' ? 'non-empty' : dir.value.state,
+    dataDirState: dir.ok ? dir.value.state : 'unknown',
     ...(dir.ok && dir.value.state === 'non-empty' && { dataDirEntries: dir.value.entries }),
     sqlPortInUse: listeners === null ? null : isListening(listeners, p.host, p.sqlPort),
     freeBytes: disk?.availableBytes ?? null,

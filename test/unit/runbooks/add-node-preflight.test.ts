@@ -206,6 +206,26 @@ describe('preflightAddNode on the write-up cluster', () => {
       withNewHost({ reachable: false, sshError: 'host key mismatch' }),
       "fail ssh-new-host: cannot log in to 192.168.4.159:22: host key mismatch → pin the host key of 192.168.4.159 in the cluster's known_hosts and authorise kbops's key for kingbase",
     ],
+    'a host key that does not match the pinned one: never advise re-pinning blindly': [
+      withNewHost({ reachable: false, sshError: 'host key changed', sshErrorCode: 'host-key-mismatch' }),
+      "fail ssh-new-host: cannot log in to 192.168.4.159:22: host key changed → verify 192.168.4.159's host key out of band (console, its admin) before changing known_hosts",
+    ],
+    'no sshd answering': [
+      withNewHost({ reachable: false, sshError: 'ECONNREFUSED', sshErrorCode: 'unreachable' }),
+      'fail ssh-new-host: cannot log in to 192.168.4.159:22: ECONNREFUSED → start sshd on 192.168.4.159, or check the address and --ssh-port (now 22)',
+    ],
+    'the key of kbops not authorised': [
+      withNewHost({
+        reachable: false,
+        sshError: 'All configured authentication methods failed',
+        sshErrorCode: 'auth-failed',
+      }),
+      "fail ssh-new-host: cannot log in to 192.168.4.159:22: All configured authentication methods failed → authorise kbops's public key for kingbase on 192.168.4.159 (~kingbase/.ssh/authorized_keys)",
+    ],
+    'a data directory path that is a file': [
+      withNewHost({ dataDirState: 'not-a-directory' }),
+      `fail data-dir: ${DATA} is a file, not a directory → choose another data directory, or move its contents away`,
+    ],
     'the host already in KB_ALL_IP and kingbasecluster.conf': [
       {
         ...withNode('srv129', {
