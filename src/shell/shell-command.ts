@@ -240,3 +240,21 @@ export function stdinSecretToPcpPass(
   if (argv.length === 0) throw new TypeError('stdinSecretToPcpPass: argv is empty');
   return ['sh', '-c', STDIN_TO_PCPPASS, 'sh', host, String(port), user, ...argv];
 }
+
+const TAIL_ON_FAILURE =
+  'n=$1; shift; paths=; i=0; while [ "$i" -lt "$n" ]; do paths="$paths$1\\n"; shift; i=$((i + 1)); done; ' +
+  '"$@" && exit 0; rc=$?; printf "$paths" | while IFS= read -r p; do ' +
+  'if [ -d "$p" ]; then f=$(ls -t "$p" 2>/dev/null | head -n 1); [ -n "$f" ] && p="$p/$f" || continue; fi; ' +
+  '[ -f "$p" ] && { echo "--- $p" >&2; tail -n 20 "$p" >&2; }; done; exit $rc';
+
+/**
+ * `sh -c '…'` running argv; if it fails, the end of each log (a file, or the newest file of a
+ * directory) goes to stderr, so the reason is kept in the journal even if a rollback removes the log.
+ */
+export function tailLogsOnFailure(logs: readonly string[], argv: readonly string[]): string[] {
+  if (argv.length === 0) throw new TypeError('tailLogsOnFailure: argv is empty');
+  if (logs.some((l) => l.includes('\n') || l.includes('%') || l.includes('\\'))) {
+    throw new TypeError('tailLogsOnFailure: log paths may not hold newlines, % or \\');
+  }
+  return ['sh', '-c', TAIL_ON_FAILURE, 'sh', String(logs.length), ...logs, ...argv];
+}

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { Step } from '../../core/plan';
 import type { NodeFacts } from './add-node-snapshot';
+import { tailLogsOnFailure } from '../../shell/shell-command';
 import { change, check, confLines, editFile, exitZero, MINUTE, ssh } from './add-node-steps';
 import { PASSWORD_TOKEN, type PlanContext } from './add-node-plan-context';
 
@@ -121,7 +122,13 @@ export function startSteps(
       `start ${N.name}`,
       N.name,
       // Without -l the server keeps the SSH session's output open and the command never returns.
-      ssh([ctl, 'start', '-w', '-t', '300', '-D', N.dataDir, '-l', log]),
+      ssh(
+        // If it does not start, the end of its logs goes into the journal: a rollback removes them.
+        tailLogsOnFailure(
+          [log, ...['sys_log', 'log', 'pg_log'].map((d) => posix.join(N.dataDir, d))],
+          [ctl, 'start', '-w', '-t', '300', '-D', N.dataDir, '-l', log],
+        ),
+      ),
       [ssh([ctl, 'stop', '-w', '-t', '120', '-m', 'fast', '-D', N.dataDir], { okExitCodes: [0, 1] })],
       { probe: { kind: 'ssh', argv: [ctl, 'status', '-D', N.dataDir] }, present: exitZero },
       { timeoutMs: 6 * MINUTE },

@@ -19,7 +19,12 @@ export interface PrivateLab {
 export async function startPrivateLab(base: number, name: string): Promise<PrivateLab> {
   const lab = labLayout({ root: `/var/tmp/kbops-lab-${name}-${process.pid}`, base });
   const quiet = () => undefined;
-  await labUp(lab, quiet);
+  try {
+    await labUp(lab, quiet);
+  } catch (err) {
+    await labDown(lab, quiet).catch(() => undefined); // leave nothing running behind a failed start
+    throw err;
+  }
   const inv = await loadInventory(lab.inventoryPath, { env: process.env });
   if (!inv.ok) throw new Error(`private lab inventory invalid:\n${formatProblems(inv.problems)}`);
   return {

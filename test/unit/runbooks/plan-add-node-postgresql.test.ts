@@ -1,3 +1,4 @@
+import { tailLogsOnFailure } from '../../../src/shell/shell-command';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labLayout } from '../../../lab/lab-layout';
@@ -306,9 +307,9 @@ describe('planAddNode: the lab cluster on PostgreSQL + pgpool-II', () => {
 
   it("starts the node with its log in the cluster's log directory", () => {
     const LOG = `${h13.logDir}/srv13-start.log`;
-    expect(find(plan, 'start').action).toEqual({
-      kind: 'ssh',
-      argv: [`${h13.binDir}/pg_ctl`, ...['start', '-w', '-t', '300', '-D', h13.dataDir], '-l', LOG],
-    });
+    const start = [`${h13.binDir}/pg_ctl`, ...['start', '-w', '-t', '300', '-D', h13.dataDir], '-l', LOG];
+    // On failure the end of the start log and of the server's own log directory is kept.
+    const logs = [LOG, `${h13.dataDir}/sys_log`, `${h13.dataDir}/log`, `${h13.dataDir}/pg_log`];
+    expect(find(plan, 'start').action).toEqual({ kind: 'ssh', argv: tailLogsOnFailure(logs, start) });
   });
 });
