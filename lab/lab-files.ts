@@ -212,6 +212,15 @@ export function labInventory(lab: LabLayout): string {
             },
           ],
         },
+        // The lab's make-believe team, for the console and the Slack tests.
+        access: {
+          requesters: { users: ['UALICE', 'UBOB'] },
+          approvers: { users: ['UBOB', 'UCAROL'] },
+          admins: { users: ['UCAROL'] },
+          approvals: 1,
+          approvalTtlMinutes: 60,
+          autoRollback: true,
+        },
         allowUnattendedCli: true,
       },
     },

@@ -1,9 +1,10 @@
+import { startBot } from './app/start-bot';
 import { formatProblems } from './config/load-inventory';
 import { loadConfig } from './config/load-config';
 import { createLogger, registerSecret } from './log/create-logger';
 
-// Composition root. Today: check the whole configuration at start-up and report every problem
-// with its path; the runbook engine and the Slack front end are wired in here as they land.
+// Composition root: check the whole configuration at start-up (every problem with its path), then
+// run the Slack bot. Without Slack tokens, say what to use instead.
 async function main(): Promise<number> {
   const config = await loadConfig(process.env);
   if (!config.ok) {
@@ -14,12 +15,34 @@ async function main(): Promise<number> {
   }
   // From here on no log line can carry a resolved secret, whatever path it takes.
   for (const s of config.secrets) registerSecret(s);
+  for (const t of [
+    config.options.SLACK_BOT_TOKEN,
+    config.options.SLACK_SIGNING_SECRET,
+    config.options.SLACK_APP_TOKEN,
+  ]) {
+    if (t) registerSecret(t);
+  }
   const log = createLogger({ level: config.options.LOG_LEVEL });
   log.info(
     { clusters: Object.keys(config.inventory.clusters), inventory: config.inventoryPath },
     'configuration loaded',
   );
-  log.warn('this build has no Slack front end yet: use the kbops CLI');
+  if (!config.options.SLACK_BOT_TOKEN) {
+    log.warn('no SLACK_BOT_TOKEN: use the kbops command line (kbops help), or set the Slack variables');
+    return 0;
+  }
+  const bot = await startBot({
+    options: config.options,
+    inventory: config.inventory,
+    env: process.env,
+    logger: log,
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info('stopping: runs in progress finish their current step');
+  await bot.stop();
   return 0;
 }
 

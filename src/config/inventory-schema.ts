@@ -104,6 +104,36 @@ const managerSchema = z.strictObject({
     .describe('hosts running the manager (V8R3: at most two)'),
 });
 
+const slackIdList = z.array(z.string().regex(/^[A-Z0-9]{2,20}$/, { message: 'not a Slack id (like U012AB3CD)' }));
+const principalsSchema = z
+  .strictObject({
+    users: slackIdList.default([]).describe('Slack user ids'),
+    groups: slackIdList.default([]).describe('Slack user group ids (S…)'),
+  })
+  .default({ users: [], groups: [] });
+
+const accessSchema = z
+  .strictObject({
+    requesters: principalsSchema.describe('who may plan and request runs'),
+    approvers: principalsSchema.describe('who may approve them'),
+    admins: principalsSchema.describe('who may force a lock open'),
+    channels: slackIdList.default([]).describe('channels where the cluster may be operated (empty: any)'),
+    approvals: z.number().int().min(1).max(5).default(1).describe('distinct approvals every run needs'),
+    allowSelfApproval: z.boolean().default(false).describe('let requesters approve their own runs'),
+    approvalTtlMinutes: z.number().int().min(1).default(60).describe('how long a plan waits for approval'),
+    autoRollback: z.boolean().default(true).describe('roll back at once when a step fails'),
+  })
+  .default({
+    requesters: { users: [], groups: [] },
+    approvers: { users: [], groups: [] },
+    admins: { users: [], groups: [] },
+    channels: [],
+    approvals: 1,
+    allowSelfApproval: false,
+    approvalTtlMinutes: 60,
+    autoRollback: true,
+  });
+
 const clusterSchema = z
   .strictObject({
     dialect: dialectSchema,
@@ -135,7 +165,8 @@ const clusterSchema = z
       .min(1, { error: 'list at least one node' })
       .describe('data nodes now in the cluster'),
     manager: managerSchema.optional().describe('the cluster manager (kingbasecluster / pgpool-II)'),
-    allowUnattendedCli: z
+    access: accessSchema.describe('who may do what from Slack (nobody, unless listed)'),
+  allowUnattendedCli: z
       .boolean()
       .default(false)
       .describe('let `kbops … --yes` run without Slack approval (labs only)'),

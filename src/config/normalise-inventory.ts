@@ -43,6 +43,7 @@ export interface ClusterConfig {
   readonly db: { readonly user: string; readonly database: string; readonly password: SecretRef };
   readonly nodes: readonly NodeConfig[];
   readonly manager?: ManagerConfig;
+  readonly access: ParsedCluster['access'];
   readonly allowUnattendedCli: boolean;
 }
 
@@ -98,6 +99,7 @@ function normaliseCluster(name: string, c: ParsedCluster): ClusterConfig {
     db: c.db,
     nodes,
     ...(manager && { manager }),
+    access: c.access,
     allowUnattendedCli: c.allowUnattendedCli,
   };
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { decideVote, tally, type ApprovalPolicy, type Tally } from '../core/approval-policy';
+import type { Json } from '../core/json';
 import { approvalsNeededAt, planIntact, type SealedPlan } from '../core/plan';
 import { mutatedAnything, type Failure, type Run } from '../core/run';
 import type { RunEventType } from '../core/run-state';
 import type { Clock } from '../ports/clock';
 import type { Connector } from '../ports/connector';
-import type { LockInfo, RunStore } from '../ports/run-store';
+import type { LockInfo, RunPatch, RunStore } from '../ports/run-store';
 import { assessInterrupted, type Assessment } from './assess-interrupted';
 
 // What people do to runs, whatever the front end (Slack, console, CLI): submit a plan, vote,
@@ -43,7 +44,7 @@ export const describeLock = (lock: LockInfo): string =>
 export class RunService {
   constructor(private readonly deps: RunServiceDeps) {}
 
-  async submit(plan: SealedPlan, meta?: Record<string, string>): Promise<Result<{ run: Run }>> {
+  async submit(plan: SealedPlan, meta?: Record<string, Json>): Promise<Result<{ run: Run }>> {
     if (!planIntact(plan)) return fail('plan-invalid', 'the plan does not match its hash');
     const policy = this.deps.policyFor(plan.cluster);
     const expiresAt = Number.isFinite(policy.ttlMs)
@@ -109,7 +110,9 @@ export class RunService {
     const t = decided.tally;
     if (t.rejectedBy !== undefined) next = await this.move(run, 'reject', userId, `rejected by ${userId}`);
     else if (t.satisfied && run.state === 'awaiting_approval') {
-      next = await this.move(run, 'approve', userId, `${t.count} of ${t.needed} approvals`);
+      next = await this.move(run, 'approve', userId, `${t.count} of ${t.needed} approvals`, {
+        meta: { approvedBy: t.approvers },
+      });
     }
     return { ok: true, run: next, tally: t };
   }
@@ -218,8 +221,14 @@ export class RunService {
     };
   }
 
-  private async move(run: Run, event: RunEventType, actor: string, reason: string): Promise<Run> {
-    const r = await this.deps.store.applyEvent(run.id, event, { actor, reason });
+  private async move(
+    run: Run,
+    event: RunEventType,
+    actor: string,
+    reason: string,
+    patch?: RunPatch,
+  ): Promise<Run> {
+    const r = await this.deps.store.applyEvent(run.id, event, { actor, reason, ...(patch && { patch }) });
     return r.ok ? r.run : run;
   }
 

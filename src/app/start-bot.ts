@@ -1,0 +1,130 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { kingbaseCommands } from '../../commands/kingbase-commands';
+import { ClusterConnector } from '../adapters/cluster-connector';
+import { systemClock } from '../adapters/system-clock';
+import type { Inventory } from '../config/normalise-inventory';
+import type { EnvOptions } from '../config/read-env-options';
+import type { Env } from '../config/resolve-secret';
+import type { ChatopsDeps } from '../chatops/chatops';
+import { runPolicyFor } from '../chatops/cluster-access';
+import { ThreadNotifier } from '../chatops/thread-notifier';
+import { Engine } from '../engine/engine';
+import { Executor } from '../engine/executor';
+import { RunService } from '../engine/run-service';
+import type { RunStore } from '../ports/run-store';
+import { createSlackApp } from '../slack/slack-app';
+import { SlackOutbox } from '../slack/slack-outbox';
+import { SlackSurface } from '../slack/slack-surface';
+import { WebApiSlackApi } from '../slack/web-api-slack-api';
+import { createRunStore } from '../store/create-run-store';
+
+// Composition of the Slack bot: store, run service, engine (worker), paced outbox, Bolt app.
+
+export interface Bot {
+  readonly port: number;
+  readonly store: RunStore;
+  readonly engine: Engine;
+  stop(): Promise<void>;
+}
+
+export interface BotOptions {
+  readonly options: EnvOptions;
+  readonly inventory: Inventory;
+  readonly env: Env;
+  readonly logger: Logger;
+  /** Pacing of Slack calls per channel (tests may lower it). */
+  readonly minIntervalMs?: number;
+}
+
+export async function startBot(o: BotOptions): Promise<Bot> {
+  const { options, inventory, logger } = o;
+  if (!options.SLACK_BOT_TOKEN) throw new Error('SLACK_BOT_TOKEN is not set');
+  const store = await createRunStore({
+    ...(options.KBOPS_STATE_DATABASE_URL !== undefined && { databaseUrl: options.KBOPS_STATE_DATABASE_URL }),
+    ...(options.KBOPS_STATE_DIR !== undefined && { dataDir: options.KBOPS_STATE_DIR }),
+  });
+  const clusterOf = (name: string) => {
+    const c = inventory.clusters[name];
+    if (!c) throw new Error(`no cluster ${name} in the inventory`);
+    return c;
+  };
+  const connectorFor = (run: { cluster: string }) => new ClusterConnector(clusterOf(run.cluster), o.env);
+  const groupsOf = () => [] as string[];
+  const runs = new RunService({
+    store,
+    clock: systemClock,
+    policyFor: (c) => runPolicyFor(clusterOf(c)),
+    groupsOf,
+    connectorFor,
+  });
+  const deps: ChatopsDeps = { inventory, env: o.env, store, runs, clock: systemClock, groupsOf };
+
+  let surface: SlackSurface | undefined;
+  const app = createSlackApp({
+    botToken: options.SLACK_BOT_TOKEN,
+    ...(options.SLACK_SIGNING_SECRET !== undefined && { signingSecret: options.SLACK_SIGNING_SECRET }),
+    ...(options.SLACK_APP_TOKEN !== undefined && { appToken: options.SLACK_APP_TOKEN }),
+    ...(options.SLACK_API_URL !== undefined && { slackApiUrl: options.SLACK_API_URL }),
+    deps,
+    get surface() {
+      return surface!;
+    },
+    commands: kingbaseCommands(),
+    logger,
+  });
+  const outbox = new SlackOutbox(new WebApiSlackApi(app.client), systemClock, {
+    ...(o.minIntervalMs !== undefined && { minIntervalMs: o.minIntervalMs }),
+    onError: (f) => logger.warn({ failure: f }, 'a Slack call was given up'),
+  });
+  surface = new SlackSurface(outbox, {
+    postEphemeral: async (a) => {
+      await app.client.chat.postEphemeral({
+        channel: a.channel,
+        user: a.user,
+        text: a.text,
+        ...(a.blocks && { blocks: [...a.blocks] }),
+      });
+    },
+  });
+  const owner = process.env.KBOPS_INSTANCE_ID ?? `kbops@${hostname()}`;
+  const executor = new Executor({
+    store,
+    connectorFor,
+    notifier: new ThreadNotifier(surface, (err) => logger.warn({ err }, 'thread update failed')),
+    clock: systemClock,
+    owner,
+    leaseMs: 30_000,
+    pollMs: 500,
+    baseApprovals: (run) => runPolicyFor(clusterOf(run.cluster)).required,
+    autoRollback: (run) => clusterOf(run.cluster).access.autoRollback,
+  });
+  const engine = new Engine({
+    store,
+    executor,
+    clock: systemClock,
+    owner,
+    leaseMs: 30_000,
+    pollMs: 500,
+    maxConcurrent: 4,
+    onError: (err) => logger.error({ err }, 'engine'),
+  });
+  const interrupted = await engine.start();
+  for (const r of interrupted)
+    logger.warn({ runId: r.id, cluster: r.cluster }, 'run interrupted by a restart: resume or roll back');
+  const server = (options.SLACK_APP_TOKEN ? await app.start() : await app.start(options.PORT)) as
+    { address?: () => { port: number } } | undefined;
+  const port = typeof server?.address === 'function' ? server.address().port : options.PORT;
+  logger.info({ port, owner }, 'kbops is listening');
+  return {
+    port,
+    store,
+    engine,
+    stop: async () => {
+      await app.stop();
+      await engine.stop();
+      await outbox.flush();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { SealedPlan } from '../core/plan';
+import type { Run } from '../core/run';
+import type { RunState } from '../core/run-state';
+
+// Words shared by every run message: what the run does, which step, in which state.
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** "add srv159 (192.168.4.159) to ESHA": plain text, for mrkdwn escape it. */
+export function runSubject(plan: SealedPlan): string {
+  const host = str(plan.params.host);
+  const name = str(plan.params.name);
+  if (plan.runbook.id === 'add-node' && host !== undefined)
+    return `add ${name ?? host}${name !== undefined && name !== host ? ` (${host})` : ''} to ${plan.cluster}`;
+  return `${plan.runbook.id} on ${plan.cluster}`;
+}
+
+/** "awaiting approval", "rolled back". */
+export const stateWords = (state: RunState): string => state.replaceAll('_', ' ');
+
+/** "step 8/33". */
+export const stepLabel = (run: Run, index: number): string => `step ${index + 1}/${run.plan.steps.length}`;
+
+/** The title of step `index`, or its position when there is no such step. */
+export const stepTitle = (run: Run, index: number): string => run.plan.steps[index]?.title ?? `#${index + 1}`;
+
+/** Steps that change something and have completed (what a rollback would undo). */
+export const completedMutating = (run: Run): number =>
+  run.plan.steps.slice(0, run.nextStep).filter((s) => s.mutates).length;

@@ -1,0 +1,91 @@
+import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { ChatSurface } from '../chatops/chat-surface';
+import { routeKingbase, type ChatCommand, type ChatopsDeps } from '../chatops/chatops';
+import { handleRunAction, RUN_ACTIONS, type RunAction } from '../chatops/run-actions';
+
+// The Bolt app: `/kingbase` and the run buttons. Every request is acknowledged at once and the
+// work runs after the ack, never inside Slack's 3 s window. Socket Mode when an app-level token is
+// given, the HTTP receiver (signature always verified) otherwise.
+
+export interface SlackAppOptions {
+  readonly botToken: string;
+  readonly signingSecret?: string;
+  readonly appToken?: string;
+  /** Web API base URL (tests point it at a local fake). */
+  readonly slackApiUrl?: string;
+  readonly deps: ChatopsDeps;
+  readonly surface: ChatSurface;
+  readonly commands: readonly ChatCommand[];
+  readonly logger: Logger;
+}
+
+/** Slack retries a delivery it thinks was missed; a second click arrives twice: do each once. */
+class SeenOnce {
+  private readonly seen = new Map<string, number>();
+  first(key: string, now = Date.now()): boolean {
+    for (const [k, t] of this.seen) if (now - t > 10 * 60_000) this.seen.delete(k);
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, now);
+    return true;
+  }
+}
+
+function boltLogger(log: Logger): BoltLogger {
+  return {
+    debug: (...m) => log.debug(m.join(' ')),
+    info: (...m) => log.info(m.join(' ')),
+    warn: (...m) => log.warn(m.join(' ')),
+    error: (...m) => log.error(m.join(' ')),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}
+
+export function createSlackApp(o: SlackAppOptions): App {
+  const app = new App({
+    token: o.botToken,
+    ...(o.appToken ? { appToken: o.appToken, socketMode: true } : { signingSecret: o.signingSecret ?? '' }),
+    logger: boltLogger(o.logger),
+    // A 429 is for kbops's own outbox to honour: never pause the whole client for 30 minutes.
+    clientOptions: {
+      ...(o.slackApiUrl && { slackApiUrl: o.slackApiUrl }),
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    },
+  });
+  const once = new SeenOnce();
+  const background = (what: string, work: () => Promise<void>) => {
+    void work().catch((err: unknown) => o.logger.error({ err }, `${what} failed`));
+  };
+
+  app.command('/kingbase', async ({ command, ack }) => {
+    await ack();
+    if (!once.first(`cmd:${command.trigger_id}`)) return;
+    background('command', () =>
+      routeKingbase(
+        command.text,
+        { deps: o.deps, actor: { user: command.user_id, channel: command.channel_id }, surface: o.surface },
+        o.commands,
+      ),
+    );
+  });
+
+  app.action(/^run\./, async ({ ack, body, action }) => {
+    await ack();
+    if (body.type !== 'block_actions' || action.type !== 'button' || !('action_id' in action)) return;
+    const id = action.action_id as RunAction;
+    if (!(RUN_ACTIONS as readonly string[]).includes(id)) return;
+    const channel = body.channel?.id ?? body.container?.channel_id ?? '';
+    if (!once.first(`act:${body.user.id}:${id}:${action.value ?? ''}:${action.action_ts}`)) return;
+    background('button', () =>
+      handleRunAction(id, action.value ?? '', {
+        deps: o.deps,
+        actor: { user: body.user.id, channel },
+        surface: o.surface,
+      }),
+    );
+  });
+  return app;
+}
