@@ -1,4 +1,4 @@
-// Two projects so `npm test` runs both, and each can be run alone.
+// Three projects (unit, integration, e2e) so `npm test` runs all, and each can be run alone.
 // Integration tests share one lab brought up by globalSetup; they fail (never skip) without it.
 // ts-jest transpiles only (tsconfig has isolatedModules); `npm run typecheck` does the type checking.
 const transform = {
@@ -21,6 +21,13 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
+    },
+    {
+      // The real Bolt app over signed HTTP, against a fake Slack Web API and a private lab.
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
     },
   ],
 };

@@ -37,10 +37,10 @@ const envSchema = z.object({
   PORT: z.coerce
     .number({ error: 'must be a port number' })
     .int()
-    .min(1, { error: 'must be between 1 and 65535' })
-    .max(65535, { error: 'must be between 1 and 65535' })
+    .min(0, { error: 'must be between 0 and 65535' })
+    .max(65535, { error: 'must be between 0 and 65535' })
     .default(3000)
-    .describe('HTTP port of the Slack receiver'),
+    .describe('HTTP port of the Slack receiver (0: any free port)'),
 });
 
 export type EnvOptions = z.output<typeof envSchema>;

@@ -57,7 +57,7 @@ export function helpMessage(
   );
   return fitMessage(
     {
-      text: `${command}: ${subcommands.map((s) => s.name).join(', ')}`,
+      text: `${esc(command)}: ${subcommands.map((s) => esc(s.name)).join(', ')}`,
       blocks: [
         header(`${command} commands`),
         ...chunkLines(lines, SLACK_LIMITS.sectionText).map(section),

@@ -78,8 +78,13 @@ export function truncateText(text: string, max: number, marker: string = ELLIPSI
 }
 
 /** One line of at most `max` characters (for plain-text labels: headers, buttons, dialog titles). */
-export const truncateLine = (text: string, max: number): string =>
-  truncateText(text.replace(/\s*\n\s*/g, ' '), max);
+export function truncateLine(text: string, max: number): string {
+  const flat = text.replace(/\s*\n\s*/g, ' ');
+  if (flat.length <= max) return flat;
+  return max <= ELLIPSIS.length
+    ? ELLIPSIS.slice(0, Math.max(0, max))
+    : `${cutAt(flat, max - ELLIPSIS.length)}${ELLIPSIS}`;
+}
 
 /** Splits a line into pieces of at most `max` characters (each at least one character long). */
 export function splitLine(line: string, max: number): string[] {
@@ -158,7 +163,9 @@ function fitButton(b: Button): Button {
 }
 
 const fitBlockId = <T extends KnownBlock>(b: T): T =>
-  b.block_id !== undefined && b.block_id.length > L.blockId ? { ...b, block_id: b.block_id.slice(0, L.blockId) } : b;
+  b.block_id !== undefined && b.block_id.length > L.blockId
+    ? { ...b, block_id: b.block_id.slice(0, L.blockId) }
+    : b;
 
 /** One block within its own limits; a section with too many fields becomes several sections. */
 function fitBlock(block: KnownBlock): KnownBlock[] {
@@ -184,14 +191,20 @@ function fitBlock(block: KnownBlock): KnownBlock[] {
           ...b,
           elements: b.elements
             .slice(0, L.contextElements)
-            .map((e) => ('text' in e && typeof e.text === 'string' ? { ...e, text: truncateText(e.text, L.contextText) } : e)),
+            .map((e) =>
+              'text' in e && typeof e.text === 'string'
+                ? { ...e, text: truncateText(e.text, L.contextText) }
+                : e,
+            ),
         },
       ];
     case 'actions':
       return [
         {
           ...b,
-          elements: b.elements.slice(0, L.actionsElements).map((e) => (e.type === 'button' ? fitButton(e) : e)),
+          elements: b.elements
+            .slice(0, L.actionsElements)
+            .map((e) => (e.type === 'button' ? fitButton(e) : e)),
         },
       ];
     default:
@@ -228,7 +241,8 @@ export function fitBlocks(blocks: readonly KnownBlock[], options: FitOptions = {
     sum -= sizes[i] ?? 0;
     notice = noticeBlock((options.more ?? seeFullPlan)(dropped.size));
     const count = fitted.length - dropped.size + 1;
-    if (count <= L.blocksPerMessage && arrayJson(count, sum + JSON.stringify(notice).length) <= maxJson) break;
+    if (count <= L.blocksPerMessage && arrayJson(count, sum + JSON.stringify(notice).length) <= maxJson)
+      break;
   }
   const firstGone = Math.min(...dropped);
   const out: KnownBlock[] = [];

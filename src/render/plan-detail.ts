@@ -2,11 +2,10 @@ import type { ApprovalPolicy } from '../core/approval-policy';
 import { describeCondition } from '../core/conditions';
 import { planIntact, type SealedPlan, type Step } from '../core/plan';
 import { describeAction, describeProbe, duration, renderPlan } from '../core/render-plan';
-import { scrubText } from '../log/scrub-secrets';
 import { chunkLines, fitMessage, SLACK_LIMITS, truncateText } from './limits';
 import { runSubject } from './run-text';
 import { context, header, section, type KnownBlock, type SlackMessage } from './slack-message';
-import { code, esc, MARK, mention, plural, shortHash, slackDate } from './slack-text';
+import { code, esc, MARK, mention, plural, redactPlanText, shortHash, slackDate } from './slack-text';
 
 // The full plan in the thread: every step with what it runs, its undo and how its effect is checked,
 // split over as many messages as Slack's limits need, never cut. A plan that would take more than
@@ -30,11 +29,14 @@ function stepCodeLines(step: Step): string[] {
     if (step.undo.length === 0) lines.push('undo: nothing to undo');
     else {
       lines.push('undo:');
-      for (const a of step.undo) lines.push(...describeAction(a).map((l, i) => `${i === 0 ? '- ' : '  '}${l}`));
+      for (const a of step.undo)
+        lines.push(...describeAction(a).map((l, i) => `${i === 0 ? '- ' : '  '}${l}`));
     }
   }
   if (step.effect !== undefined)
-    lines.push(`done when: ${describeProbe(step.effect.probe)} gives ${describeCondition(step.effect.present)}`);
+    lines.push(
+      `done when: ${describeProbe(step.effect.probe)} gives ${describeCondition(step.effect.present)}`,
+    );
   return lines;
 }
 
@@ -46,11 +48,11 @@ function stepBlocks(step: Step, index: number, base: number): KnownBlock[] {
   ];
   if (step.approvals !== undefined && step.approvals > base)
     head.push(`:lock: needs ${step.approvals} approvals before it starts (the plan itself needs ${base})`);
-  if (step.note !== undefined) head.push(`why: ${esc(scrubText(step.note))}`);
+  if (step.note !== undefined) head.push(`why: ${esc(redactPlanText(step.note))}`);
   const heading = truncateText(head.join('\n'), HEAD_MAX);
   const cont = `_(${index + 1}. continued)_`;
   const room = SLACK_LIMITS.sectionText - Math.max(heading.length, cont.length) - 1;
-  const lines = stepCodeLines(step).map((l) => esc(scrubText(l)));
+  const lines = stepCodeLines(step).map((l) => esc(redactPlanText(l)));
   const chunks = chunkLines(lines, room, true);
   if (chunks.length === 0) return [section(heading)];
   return chunks.map((c, i) => section(`${i === 0 ? heading : cont}\n${c}`));
@@ -130,13 +132,14 @@ export function planDetailMessages(plan: SealedPlan, options: PlanDetailOptions 
     { blocks: introBlocks(plan), step: null },
     ...plan.steps.map((s, i) => ({ blocks: stepBlocks(s, i, base), step: i })),
   ]);
-  const about = `Full plan ${shortHash(plan.hash)} for ${runSubject(plan)}`;
+  const about = `Full plan ${shortHash(plan.hash)} for ${esc(runSubject(plan))}`;
   return parts.map((p, i) => {
     const range =
       p.steps.length === 0
         ? 'targets'
         : `${p.intro ? 'targets and ' : ''}steps ${(p.steps[0] ?? 0) + 1}–${(p.steps.at(-1) ?? 0) + 1} of ${plan.steps.length}`;
-    const text = parts.length === 1 ? `${about}: ${range}` : `${about}, part ${i + 1} of ${parts.length}: ${range}`;
+    const text =
+      parts.length === 1 ? `${about}: ${range}` : `${about}, part ${i + 1} of ${parts.length}: ${range}`;
     return fitMessage({ text, blocks: p.blocks });
   });
 }
@@ -148,7 +151,7 @@ export const planNeedsFile = (plan: SealedPlan, options: PlanDetailOptions = {})
 export interface PlanFile {
   readonly filename: string;
   readonly title: string;
-  /** renderPlan's text, scrubbed: the whole plan, nothing cut. */
+  /** renderPlan's text: the whole plan, nothing cut. */
   readonly content: string;
   /** The reply that goes with the upload (e.g. as its initial comment). */
   readonly message: SlackMessage;
@@ -168,5 +171,5 @@ export function planAsFile(plan: SealedPlan, options: PlanDetailOptions = {}): P
       context(`plan ${code(plan.hash)}`),
     ],
   });
-  return { filename, title, content: scrubText(renderPlan(plan, options)), message };
+  return { filename, title, content: renderPlan(plan, options), message };
 }

@@ -3,8 +3,8 @@ import { planIntact } from '../core/plan';
 import type { Run } from '../core/run';
 import type { PreflightCheck } from '../runbooks/add-node/add-node-preflight';
 import { fitMessage } from './limits';
-import { runButtons } from './run-buttons';
-import { stateMark, statusLine, type StepProgress } from './run-progress';
+import { runActionsFor, runButtons } from './run-buttons';
+import { progressBar, stateMark, statusLine, type StepProgress } from './run-progress';
 import { runSubject, stateWords } from './run-text';
 import { context, header, section, type KnownBlock, type SlackMessage } from './slack-message';
 import { code, esc, freeText, MARK, mention, plural, shortHash, slackDate } from './slack-text';
@@ -24,6 +24,9 @@ export interface PlanRootInput {
   readonly progress?: StepProgress;
 }
 
+/** Failures and warnings beyond these would not fit in the root message anyway. */
+const MAX_FLAGGED = 40;
+
 /** "1 of 2 approved by <@U1>", "rejected by <@U2>", "0 of 1 approved". */
 export function approvalsText(tally: Tally | null): string {
   if (tally === null) return 'no votes yet';
@@ -37,11 +40,16 @@ export function preflightText(checks: readonly PreflightCheck[]): string {
   if (checks.length === 0) return '*Preflight:* no checks recorded';
   const count = (s: PreflightCheck['status']): number => checks.filter((c) => c.status === s).length;
   const lines = [`*Preflight:* ${count('pass')} pass · ${count('warn')} warn · ${count('fail')} fail`];
-  for (const status of ['fail', 'warn'] as const)
-    for (const c of checks.filter((x) => x.status === status)) {
-      lines.push(`${MARK[status]} *${esc(c.name)}*: ${freeText(c.message)}`);
-      if (c.hint !== undefined) lines.push(`      → ${freeText(c.hint)}`);
-    }
+  const flagged = [
+    ...checks.filter((x) => x.status === 'fail'),
+    ...checks.filter((x) => x.status === 'warn'),
+  ];
+  for (const c of flagged.slice(0, MAX_FLAGGED)) {
+    lines.push(`${MARK[c.status]} *${esc(c.name)}*: ${freeText(c.message)}`);
+    if (c.hint !== undefined) lines.push(`      → ${freeText(c.hint)}`);
+  }
+  if (flagged.length > MAX_FLAGGED)
+    lines.push(`_… ${flagged.length - MAX_FLAGGED} more failures and warnings_`);
   const passed = checks.filter((c) => c.status === 'pass').map((c) => esc(c.name));
   if (passed.length > 0) lines.push(`${MARK.pass} ${passed.join(', ')}`);
   return lines.join('\n');
@@ -69,13 +77,19 @@ export function planRootMessage(input: PlanRootInput): SlackMessage {
   const blocks: KnownBlock[] = [
     header(`${plan.runbook.id} · ${plan.cluster}`),
     section(summaryText(run)),
-    context(`${stateMark(run.state)} ${statusLine(run, now, input.progress)}`),
+    context(
+      `${stateMark(run.state)} ${statusLine(run, now, input.progress)}`,
+      ...(run.state === 'running' && input.progress?.percent !== undefined
+        ? [`\`${progressBar(input.progress.percent)}\``]
+        : []),
+    ),
   ];
-  if (!planIntact(plan))
-    blocks.push(section(`${MARK.alarm} *This plan does not match its hash. Do not approve it.*`));
+  const intact = planIntact(plan);
+  if (!intact) blocks.push(section(`${MARK.alarm} *This plan does not match its hash. Do not approve it.*`));
   blocks.push(section(preflightText(preflight)));
   const votes = [`*Approvals:* ${approvalsText(tally)}`];
-  if (input.policyText !== undefined && input.policyText !== '') votes.push(`_${esc(input.policyText)}_`);
+  if (input.policyText !== undefined && input.policyText !== '')
+    votes.push(`_${freeText(input.policyText)}_`);
   blocks.push(section(votes.join('\n')));
   blocks.push(
     context(
@@ -88,10 +102,10 @@ export function planRootMessage(input: PlanRootInput): SlackMessage {
       ].join(' · '),
     ),
   );
-  const buttons = runButtons(run);
+  const buttons = runButtons(run, runActionsFor(run, intact));
   if (buttons !== null) blocks.push(buttons);
   return fitMessage({
-    text: `${runSubject(plan)}, requested by ${mention(run.requester)}: ${stateWords(run.state)} (${approvalsText(tally)})`,
+    text: `${esc(runSubject(plan))}, requested by ${mention(run.requester)}: ${stateWords(run.state)} (${approvalsText(tally)})`,
     blocks,
   });
 }

@@ -33,10 +33,10 @@ export function planHashFromBlockId(blockId: string | undefined): string | null 
 }
 
 /** What may be done to a run in its state (the state machine's operator events, as buttons). */
-export function runActionsFor(run: Run): RunAction[] {
+export function runActionsFor(run: Run, intact: boolean = planIntact(run.plan)): RunAction[] {
   const byState: Record<RunState, RunAction[]> = {
     // A plan that no longer matches its hash may only be withdrawn.
-    awaiting_approval: planIntact(run.plan) ? ['approve', 'reject', 'cancel'] : ['reject', 'cancel'],
+    awaiting_approval: intact ? ['approve', 'reject', 'cancel'] : ['reject', 'cancel'],
     approved: ['cancel'],
     running: run.cancelRequested ? [] : ['cancel'],
     failed: ['rollback', 'retry'],
@@ -57,7 +57,7 @@ function runButton(run: Run, action: RunAction): Button {
   const hash = `\`${shortHash(plan.hash)}\``;
   const subject = esc(runSubject(plan));
   const id = { actionId: RUN_ACTIONS[action], value: run.id };
-  const current = `${stepLabel(run, run.nextStep)} (${esc(stepTitle(run, run.nextStep))})`;
+  const current = `${stepLabel(run, run.nextStep)} “${esc(stepTitle(run, run.nextStep))}”`;
   switch (action) {
     case 'approve': {
       const mutating = plan.steps.filter((s) => s.mutates).length;

@@ -7,7 +7,7 @@ import { chunkLines, fitMessage, SLACK_LIMITS } from './limits';
 import { runButtons, runActionsFor, type RunAction } from './run-buttons';
 import { completedMutating, runSubject, stepLabel, stepTitle, stateWords } from './run-text';
 import { context, header, section, type KnownBlock, type SlackMessage } from './slack-message';
-import { ago, code, esc, freeText, MARK, plural, shortHash, span } from './slack-text';
+import { ago, code, esc, freeText, MARK, plural, redactPlanText, shortHash, span } from './slack-text';
 
 // A run as it happens, in its thread: one reply per step started and finished, the status line the
 // root message carries, the verdict card and the failure card. Free text (outputs, errors) is scrubbed.
@@ -21,6 +21,8 @@ export interface StepProgress {
 }
 
 const OUTPUT_LINES = 15;
+/** More checks than fit in one message are not rendered (a verdict has a handful). */
+const MAX_CHECKS = 100;
 
 const asRecord = (j: Json | undefined): Readonly<Record<string, Json>> | null =>
   j !== null && j !== undefined && typeof j === 'object' && !Array.isArray(j)
@@ -107,7 +109,7 @@ export function stepStartedReply(run: Run, index: number, phase: 'do' | 'undo'):
   const step = run.plan.steps[index];
   const title = stepTitle(run, index);
   const what = step === undefined ? [] : phase === 'do' ? [step.action] : (step.undo ?? []);
-  const first = what[0] === undefined ? undefined : describeAction(what[0])[0];
+  const first = what[0] === undefined ? undefined : redactPlanText(describeAction(what[0])[0] ?? '');
   const line = `${phase === 'undo' ? MARK.undo : MARK.run} *${stepName(run, index, phase)}* · ${esc(title)}`;
   const detail = [
     ...(step === undefined ? [] : [`on ${esc(step.target)}`]),
@@ -115,7 +117,7 @@ export function stepStartedReply(run: Run, index: number, phase: 'do' | 'undo'):
     ...(what.length > 1 ? [`+${what.length - 1} more`] : []),
   ].join(' · ');
   return fitMessage({
-    text: `${phase === 'undo' ? 'Undoing' : 'Starting'} ${stepLabel(run, index)}: ${title}`,
+    text: `${phase === 'undo' ? 'Undoing' : 'Starting'} ${stepLabel(run, index)}: ${esc(title)}`,
     blocks: [section(line), ...(detail === '' ? [] : [context(detail)])],
   });
 }
@@ -138,7 +140,7 @@ export function stepFinishedReply(run: Run, event: StepFinishedEvent): SlackMess
   const o = event.outcome;
   if (o.ok)
     return fitMessage({
-      text: `${name} done in ${elapsed(event.durationMs)}: ${title}`,
+      text: `${name} done in ${elapsed(event.durationMs)}: ${esc(title)}`,
       blocks: [section(`${MARK.pass} *${name}* done in ${elapsed(event.durationMs)} · ${esc(title)}`)],
     });
   const what = o.kind === 'error' ? 'hit an error' : 'failed';
@@ -153,7 +155,9 @@ export function stepFinishedReply(run: Run, event: StepFinishedEvent): SlackMess
     blocks: [
       section(text),
       ...output.map(section),
-      context(`${o.kind === 'error' ? 'error (a fault of kbops or its connection)' : 'failure'} ${code(o.failure.code)}`),
+      context(
+        `${o.kind === 'error' ? 'error (a fault of kbops or its connection)' : 'failure'} ${code(o.failure.code)}`,
+      ),
     ],
   });
 }
@@ -161,7 +165,12 @@ export function stepFinishedReply(run: Run, event: StepFinishedEvent): SlackMess
 function isCheck(c: unknown): c is CheckResult {
   if (c === null || typeof c !== 'object') return false;
   const r = c as Record<string, unknown>;
-  return typeof r.name === 'string' && typeof r.ok === 'boolean' && typeof r.waitedMs === 'number' && typeof r.detail === 'string';
+  return (
+    typeof r.name === 'string' &&
+    typeof r.ok === 'boolean' &&
+    typeof r.waitedMs === 'number' &&
+    typeof r.detail === 'string'
+  );
 }
 
 /** The checks of a verdict step's outcome (`detail.checks`), or null when it has none. */
@@ -178,17 +187,21 @@ export function verdictCard(run: Run, checks: readonly CheckResult[]): SlackMess
   const summary = passed
     ? `passed, ${checks.length} of ${checks.length} checks`
     : `FAILED, ${failed} of ${plural(checks.length, 'check')} failed`;
-  const lines = checks.map(
-    (c) =>
-      `${c.ok ? `${MARK.pass} pass` : `${MARK.fail} *FAIL*`} · *${esc(c.name)}* — ${freeText(c.detail)} _(waited ${Math.round(c.waitedMs)} ms)_`,
-  );
+  const lines = checks
+    .slice(0, MAX_CHECKS)
+    .map(
+      (c) =>
+        `${c.ok ? `${MARK.pass} pass` : `${MARK.fail} *FAIL*`} · *${esc(c.name)}* — ${freeText(c.detail)} _(waited ${Math.round(c.waitedMs)} ms)_`,
+    );
+  if (checks.length > MAX_CHECKS)
+    lines.push(`_… ${checks.length - MAX_CHECKS} more checks: see the run's journal_`);
   const blocks: KnownBlock[] = [
     header(`${passed ? MARK.pass : MARK.fail} Verdict: ${passed ? 'passed' : 'FAILED'}`),
     ...chunkLines(lines.length > 0 ? lines : ['_no checks were run_'], SLACK_LIMITS.sectionText).map(section),
     context(`${esc(subject)} · plan ${code(shortHash(run.plan.hash))} · ${summary}`),
   ];
   return fitMessage(
-    { text: `Verdict for ${subject}: ${summary}`, blocks },
+    { text: `Verdict for ${esc(subject)}: ${summary}`, blocks },
     { more: (n) => `… ${n} more, see the run's journal` },
   );
 }
@@ -204,17 +217,21 @@ export function failureCard(run: Run, failure: Failure): SlackMessage {
     changed > 0
       ? `${plural(changed, 'completed step')} changed the cluster; ${changed === 1 ? 'its change stays' : 'their changes stay'} until rolled back`
       : 'no completed step changed the cluster';
-  // The card may be built from the failing event, before the run is marked failed.
-  const which: RunAction[] = run.state === 'running' ? ['rollback', 'retry'] : runActionsFor(run);
+  // The card may be built from the failing event, before the run is marked failed; it never offers votes.
+  const which: RunAction[] =
+    run.state === 'running'
+      ? ['rollback', 'retry']
+      : runActionsFor(run, false).filter((a) => a !== 'approve' && a !== 'reject');
   const buttons = runButtons(run, which);
   return fitMessage({
-    text: `${subject} failed at ${where}: ${freeText(failure.message)}`,
+    text: `${esc(subject)} failed at ${where}: ${freeText(failure.message)}`,
     blocks: [
       section(`${MARK.fail} *${esc(subject)}* failed at *${where}*: ${esc(stepTitle(run, index))}`),
       section(
-        [freeText(failure.message), ...(failure.hint === undefined ? [] : [`:bulb: ${freeText(failure.hint)}`])].join(
-          '\n',
-        ),
+        [
+          freeText(failure.message),
+          ...(failure.hint === undefined ? [] : [`:bulb: ${freeText(failure.hint)}`]),
+        ].join('\n'),
       ),
       context(`${code(failure.code)} · ${left} · run ${code(run.id)} is ${stateWords(run.state)}`),
       ...(buttons === null ? [] : [buttons]),

@@ -7,6 +7,14 @@ import { scrubText } from '../log/scrub-secrets';
 export const esc = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/**
+ * renderPlan's own redaction. A plan holds no secrets (they are resolved at run time), and approvers
+ * must see the exact commands, so plan text is not run through scrubText, which also masks harmless
+ * words such as KBOPS_SECRET_VARS=PGPASSWORD (the names of variables); should a password slip into a plan, it is still hidden.
+ */
+export const redactPlanText = (line: string): string =>
+  line.replace(/(password\s*=\s*)('[^']*'|"[^"]*"|[^\s'"]+)/gi, '$1***');
+
 /** Free text from outside (command output, error messages): secrets masked, then escaped. */
 export const freeText = (text: string): string => esc(scrubText(text));
 
@@ -16,11 +24,8 @@ const SLACK_ID = /^[UW][A-Z0-9_]{1,40}$/;
 export const mention = (user: string): string => (SLACK_ID.test(user) ? `<@${user}>` : `@${esc(user)}`);
 
 /** Inline code, unless the text holds a backtick (which would end it early). */
-export const code = (text: string): string => (text.includes('`') || text === '' ? esc(text) : `\`${esc(text)}\``);
-
-/** A code block of already escaped lines; a ``` inside would close it, so it is broken up. */
-export const codeBlock = (escapedLines: readonly string[]): string =>
-  ['```', ...escapedLines.map((l) => l.replace(/```/g, '`\u200b``')), '```'].join('\n');
+export const code = (text: string): string =>
+  text.includes('`') || text === '' ? esc(text) : `\`${esc(text)}\``;
 
 /** The first 12 hex digits of a plan hash: what kbops shows everywhere. */
 export const shortHash = (hash: string): string => hash.slice(0, 12);

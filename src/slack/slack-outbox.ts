@@ -122,20 +122,22 @@ export class SlackOutbox {
   }
 
   /**
-   * Queues an edit of message `ts`. `key` names that message: while an update with the same key is
-   * still queued, this one replaces its content (the queued position is kept). `render` runs when
-   * the call is made, so the newest state is what is sent.
+   * Queues an edit of message `ts`. Updates of one message coalesce: while one is still queued, a
+   * newer one replaces its content (the queued position is kept). A known ts is its own key
+   * (`msg:<ts>`, whoever updates it); `key` names a message whose ts is still a promise (e.g. a
+   * progress reply being posted). `render` runs when the call is made, so the newest state is sent.
    */
   update(channel: string, ts: TsRef, key: string, render: Render): void {
     const lane = this.lane(channel);
-    const queued = lane.pending.get(key);
+    const id = typeof ts === 'string' ? `msg:${ts}` : key;
+    const queued = lane.pending.get(id);
     if (queued) {
       queued.ts = ts;
       queued.render = render;
       return;
     }
-    const op = { kind: 'update' as const, key, ts, render };
-    lane.pending.set(key, op);
+    const op = { kind: 'update' as const, key: id, ts, render };
+    lane.pending.set(id, op);
     this.enqueue(channel, op);
   }
 

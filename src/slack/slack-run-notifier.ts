@@ -95,7 +95,7 @@ export class SlackRunNotifier implements Notifier {
     switch (event.type) {
       case 'state':
       case 'approval':
-        this.outbox.update(channel, root, `root:${channel}:${root}`, () => this.render.renderRoot(run));
+        this.outbox.update(channel, root, `msg:${root}`, () => this.render.renderRoot(run));
         if (event.type === 'state' && event.to !== 'running' && event.to !== 'rolling_back') {
           this.forgetProgress(run.id);
         }

@@ -4,6 +4,17 @@ import { startFakeSlack, type FakeSlack } from './support/fake-slack';
 // The fake is only useful if the real client kbops ships with (Bolt's @slack/web-api) talks to it
 // unchanged: form-encoded calls, JSON-encoded blocks, the filesUploadV2 three-step flow, 429s.
 
+// The client logs Slack's refusal messages at error level; the tests assert them instead.
+const silent = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  setLevel: () => {},
+  getLevel: () => webApi.LogLevel.ERROR,
+  setName: () => {},
+};
+
 let fake: FakeSlack;
 let client: webApi.WebClient;
 
@@ -13,7 +24,7 @@ beforeEach(async () => {
     slackApiUrl: fake.url,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
-    logLevel: webApi.LogLevel.ERROR,
+    logger: silent,
   });
 });
 
@@ -31,7 +42,10 @@ it('posts a root and a reply, then updates the root', async () => {
   await client.chat.postMessage({ channel: 'C1', thread_ts: root.ts!, text: 'step 1' });
   await client.chat.update({ channel: 'C1', ts: root.ts!, text: 'add node: done' });
   expect(fake.roots('C1')).toEqual([
-    expect.objectContaining({ text: 'add node: done', blocks: [expect.objectContaining({ type: 'section' })] }),
+    expect.objectContaining({
+      text: 'add node: done',
+      blocks: [expect.objectContaining({ type: 'section' })],
+    }),
   ]);
   expect(fake.replies('C1', root.ts!).map((m) => m.text)).toEqual(['step 1']);
   expect(fake.callsTo('chat.postMessage')[0]).toMatchObject({ token: 'xoxb-test', args: { channel: 'C1' } });
@@ -42,7 +56,10 @@ it('surfaces Slack refusals as platform errors with the explanation', async () =
   const refused = client.chat.postMessage({ channel: 'C1', text: 'x', blocks });
   await expect(refused).rejects.toMatchObject({
     code: webApi.ErrorCode.PlatformError,
-    data: { error: 'invalid_blocks', response_metadata: { messages: [expect.stringContaining('/blocks/0/text/text')] } },
+    data: {
+      error: 'invalid_blocks',
+      response_metadata: { messages: [expect.stringContaining('/blocks/0/text/text')] },
+    },
   });
   await expect(client.chat.update({ channel: 'C1', ts: '1.000001', text: 'x' })).rejects.toMatchObject({
     data: { error: 'message_not_found' },
@@ -72,7 +89,12 @@ it('uploads a file into a thread with filesUploadV2', async () => {
   });
   expect(result.ok).toBe(true);
   expect(fake.files).toEqual([
-    expect.objectContaining({ filename: 'plan.txt', title: 'Plan for pg3', channel: 'C1', thread_ts: root.ts }),
+    expect.objectContaining({
+      filename: 'plan.txt',
+      title: 'Plan for pg3',
+      channel: 'C1',
+      thread_ts: root.ts,
+    }),
   ]);
   expect(fake.files[0]!.content!.toString('utf8')).toBe(content);
   expect(fake.replies('C1', root.ts!)).toEqual([

@@ -29,7 +29,11 @@ async function post(url: string, args: object, headers: Record<string, string> =
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(args),
   });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Answer['body'] };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    body: (await res.json()) as Answer['body'],
+  };
 }
 
 const api = (f: FakeSlack, method: string, args: object = {}) =>
@@ -44,14 +48,28 @@ const modal = (blocks: object[] = [], title = 'Add node') => ({
 describe('rate limits', () => {
   it('lets a burst of 3 posts per channel through, then answers 429 with Retry-After', async () => {
     const f = await fake();
-    for (let i = 0; i < 3; i++) expect((await api(f, 'chat.postMessage', { channel: 'C1', text: `${i}` })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await api(f, 'chat.postMessage', { channel: 'C1', text: `${i}` })).status).toBe(200);
     const limited = await api(f, 'chat.postMessage', { channel: 'C1', text: 'too fast' });
-    expect(limited).toMatchObject({ status: 429, retryAfter: '1', body: { ok: false, error: 'ratelimited' } });
+    expect(limited).toMatchObject({
+      status: 429,
+      retryAfter: '1',
+      body: { ok: false, error: 'ratelimited' },
+    });
     expect((await api(f, 'chat.postMessage', { channel: 'C2', text: 'other channel' })).status).toBe(200);
     clock += 1000;
     expect((await api(f, 'chat.postMessage', { channel: 'C1', text: 'after 1 s' })).status).toBe(200);
     expect((await api(f, 'chat.postMessage', { channel: 'C1', text: 'again' })).status).toBe(429);
     expect(f.roots('C1').map((m) => m.text)).toEqual(['0', '1', '2', 'after 1 s']);
+    expect(f.callsTo('chat.postMessage').map((c) => [c.at, c.status])).toEqual([
+      [0, 200],
+      [0, 200],
+      [0, 200],
+      [0, 429],
+      [0, 200],
+      [1000, 200],
+      [1000, 429],
+    ]);
   });
 
   it('limits chat.update to a Tier 3 bucket across the workspace', async () => {
@@ -69,7 +87,16 @@ describe('rate limits', () => {
 
   it('can be turned off', async () => {
     const f = await fake({ rateLimits: false });
-    for (let i = 0; i < 10; i++) expect((await api(f, 'chat.postMessage', { channel: 'C1', text: `${i}` })).status).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expect((await api(f, 'chat.postMessage', { channel: 'C1', text: `${i}` })).status).toBe(200);
+  });
+
+  it('answers after latencyMs when asked to play a slow Slack', async () => {
+    const f = await startFakeSlack({ latencyMs: 150 });
+    fakes.push(f);
+    const started = performance.now();
+    expect((await api(f, 'auth.test')).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
   });
 
   it('injects 429s for a method, a given number of times', async () => {
@@ -94,10 +121,14 @@ describe('views and trigger_id', () => {
     clock += 2999;
     const opened = await api(f, 'views.open', { trigger_id: trigger, view: modal() });
     expect(opened.body).toMatchObject({ ok: true, view: { id: 'V0000001', type: 'modal' } });
-    expect((await api(f, 'views.open', { trigger_id: trigger, view: modal() })).body.error).toBe('exchanged_trigger_id');
+    expect((await api(f, 'views.open', { trigger_id: trigger, view: modal() })).body.error).toBe(
+      'exchanged_trigger_id',
+    );
     const late = f.triggerId();
     clock += 3001;
-    expect((await api(f, 'views.open', { trigger_id: late, view: modal() })).body.error).toBe('expired_trigger_id');
+    expect((await api(f, 'views.open', { trigger_id: late, view: modal() })).body.error).toBe(
+      'expired_trigger_id',
+    );
   });
 
   it('refuses views over 100 blocks or with a long title, without spending the trigger', async () => {
@@ -108,18 +139,32 @@ describe('views and trigger_id', () => {
       'invalid_arguments',
     );
     const longTitle = modal([], 't'.repeat(25));
-    expect((await api(f, 'views.open', { trigger_id: trigger, view: longTitle })).body.error).toBe('invalid_arguments');
+    expect((await api(f, 'views.open', { trigger_id: trigger, view: longTitle })).body.error).toBe(
+      'invalid_arguments',
+    );
+    const metadata = { ...modal(), private_metadata: 'm'.repeat(3001) };
+    expect((await api(f, 'views.open', { trigger_id: trigger, view: metadata })).body.error).toBe(
+      'invalid_arguments',
+    );
+    const input = {
+      type: 'input',
+      label: { type: 'plain_text', text: 'Host' },
+      element: { type: 'plain_text_input', action_id: 'host' },
+    };
+    const noSubmit = await api(f, 'views.open', { trigger_id: trigger, view: modal([input]) });
+    expect(noSubmit.body.response_metadata).toEqual({ messages: [expect.stringContaining('submit')] });
     const hundred = Array.from({ length: 100 }, () => ({ type: 'divider' }));
     expect((await api(f, 'views.open', { trigger_id: trigger, view: modal(hundred) })).body.ok).toBe(true);
   });
 
   it('updates a view by id and refuses a stale hash or unknown id', async () => {
     const f = await fake();
-    const { view } = (await api(f, 'views.open', { trigger_id: f.triggerId(), view: modal() })).body as {
-      view: { id: string; hash: string };
-    };
+    const opened = await api(f, 'views.open', { trigger_id: f.triggerId(), view: modal() });
+    const view = opened.body.view as { id: string; hash: string };
     const next = modal([{ type: 'divider' }], 'Step 2');
-    expect((await api(f, 'views.update', { view_id: view.id, hash: view.hash, view: next })).body.ok).toBe(true);
+    expect((await api(f, 'views.update', { view_id: view.id, hash: view.hash, view: next })).body.ok).toBe(
+      true,
+    );
     expect((await api(f, 'views.update', { view_id: view.id, hash: view.hash, view: next })).body.error).toBe(
       'hash_conflict',
     );
@@ -163,7 +208,10 @@ describe('response_url', () => {
       ['ephemeral', false],
     ]);
     const tooMany = Array.from({ length: 51 }, () => ({ type: 'divider' }));
-    expect(await post(command, { blocks: tooMany })).toMatchObject({ status: 400, body: { error: 'invalid_blocks' } });
+    expect(await post(command, { blocks: tooMany })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_blocks' },
+    });
   });
 });
 
@@ -180,7 +228,9 @@ describe('directory methods', () => {
     f.usergroups.set('S1', []);
     expect((await api(f, 'usergroups.users.list', { usergroup: 'S1' })).body.users).toEqual([]);
     expect((await api(f, 'usergroups.users.list', { usergroup: 'S9' })).body.error).toBe('no_such_subteam');
-    expect((await api(f, 'conversations.info', { channel: 'C1' })).body.channel).toMatchObject({ name: 'kbops-ops' });
+    expect((await api(f, 'conversations.info', { channel: 'C1' })).body.channel).toMatchObject({
+      name: 'kbops-ops',
+    });
     expect((await api(f, 'conversations.info', { channel: 'C2' })).body.error).toBe('channel_not_found');
     expect((await api(f, 'chat.scheduleMessage', { channel: 'C1' })).body.error).toBe('unknown_method');
   });
@@ -208,7 +258,11 @@ describe('transcript', () => {
       ],
     });
     const ts = root.body.ts as string;
-    await api(f, 'chat.postMessage', { channel: 'C1', thread_ts: ts, text: `step 1 done in 1.2s (parent ${ts})` });
+    await api(f, 'chat.postMessage', {
+      channel: 'C1',
+      thread_ts: ts,
+      text: `step 1 done in 1.2s (parent ${ts})`,
+    });
     clock += 1234;
     await api(f, 'chat.update', { channel: 'C1', ts, text: 'add node pg3: done at 2024-05-01T10:00:00Z' });
     await api(f, 'chat.postEphemeral', { channel: 'C1', user: 'U1', text: 'took 340 ms' });

@@ -31,7 +31,12 @@ beforeAll(async () => {
         {
           type: 'actions',
           elements: [
-            { type: 'button', action_id: 'approve', value: 'run-1', text: { type: 'plain_text', text: 'Approve' } },
+            {
+              type: 'button',
+              action_id: 'approve',
+              value: 'run-1',
+              text: { type: 'plain_text', text: 'Approve' },
+            },
           ],
         },
       ],

@@ -31,7 +31,8 @@ class Problems {
   }
 
   maxLength(value: unknown, max: number, pointer: string): void {
-    if (typeof value === 'string' && value.length > max) this.add(`must be less than ${max + 1} characters`, pointer);
+    if (typeof value === 'string' && value.length > max)
+      this.add(`must be less than ${max + 1} characters`, pointer);
   }
 
   maxItems(value: unknown, max: number, pointer: string): void {
@@ -41,7 +42,8 @@ class Problems {
   /** A text object: the allowed types, non-empty text (Slack refuses ""), and the field's length limit. */
   text(value: unknown, pointer: string, max: number, types: readonly string[]): void {
     if (!isObject(value)) return this.add('must be a text object', pointer);
-    if (!types.includes(String(value.type))) this.add(`must be one of: ${types.join(', ')}`, `${pointer}/type`);
+    if (!types.includes(String(value.type)))
+      this.add(`must be one of: ${types.join(', ')}`, `${pointer}/type`);
     if (typeof value.text !== 'string' || value.text.length === 0) {
       return this.add('must be more than 0 characters', `${pointer}/text`);
     }
@@ -145,7 +147,8 @@ export function blockProblems(
 export function viewProblems(view: unknown): string[] {
   if (!isObject(view)) return ['[ERROR] must be a view object [json-pointer:/view]'];
   const problems = new Problems();
-  if (view.type !== 'modal' && view.type !== 'home') problems.add('must be one of: modal, home', '/view/type');
+  if (view.type !== 'modal' && view.type !== 'home')
+    problems.add('must be one of: modal, home', '/view/type');
   if (view.type === 'modal') {
     problems.text(view.title, '/view/title', 24, PLAIN);
     if (view.submit !== undefined) problems.text(view.submit, '/view/submit', 24, PLAIN);

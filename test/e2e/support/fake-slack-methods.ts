@@ -90,7 +90,10 @@ function channelProblem(state: FakeSlackState, channel: string): ApiAnswer | und
   return known.is_archived === true ? fail('is_archived') : undefined;
 }
 
-function messageBody(state: FakeSlackState, m: { ts: string; text: string; blocks?: unknown[]; thread_ts?: string }) {
+function messageBody(
+  state: FakeSlackState,
+  m: { ts: string; text: string; blocks?: unknown[]; thread_ts?: string },
+) {
   const { userId, botId } = state.identity;
   return { type: 'message', user: userId, bot_id: botId, ...m };
 }
@@ -98,7 +101,14 @@ function messageBody(state: FakeSlackState, m: { ts: string; text: string; block
 const handlers: Record<string, Handler> = {
   'auth.test': (state) => {
     const { team, teamId, user, userId, botId } = state.identity;
-    return ok({ url: `https://${team}.slack.com/`, team, user, team_id: teamId, user_id: userId, bot_id: botId });
+    return ok({
+      url: `https://${team}.slack.com/`,
+      team,
+      user,
+      team_id: teamId,
+      user_id: userId,
+      bot_id: botId,
+    });
   },
 
   'chat.postMessage': (state, args) => {
@@ -114,7 +124,12 @@ const handlers: Record<string, Handler> = {
     const content = messageContent(state, args, true);
     if (isAnswer(content)) return content;
     const posted = state.postMessage({ channel, thread_ts: threadTs, files: [], ...content });
-    const message = messageBody(state, { ts: posted.ts, text: posted.text, blocks: posted.blocks, thread_ts: threadTs });
+    const message = messageBody(state, {
+      ts: posted.ts,
+      text: posted.text,
+      blocks: posted.blocks,
+      thread_ts: threadTs,
+    });
     return ok({ channel, ts: posted.ts, message });
   },
 
@@ -133,7 +148,12 @@ const handlers: Record<string, Handler> = {
     // An omitted field keeps its value; `blocks: []` clears the blocks.
     if (args.text !== undefined) Object.assign(target, { text: content.text, truncated: content.truncated });
     if (content.blocks !== undefined) target.blocks = content.blocks.length > 0 ? content.blocks : undefined;
-    target.updates.push({ at: state.elapsed(), via: 'chat.update', text: target.text, blocks: target.blocks });
+    target.updates.push({
+      at: state.elapsed(),
+      via: 'chat.update',
+      text: target.text,
+      blocks: target.blocks,
+    });
     const message = messageBody(state, { ts, text: target.text, blocks: target.blocks });
     return ok({ channel, ts, text: target.text, message });
   },
@@ -151,7 +171,15 @@ const handlers: Record<string, Handler> = {
     if (isAnswer(content)) return content;
     const messageTs = state.mintTs();
     const { text, blocks } = content;
-    state.ephemerals.push({ channel, user, thread_ts: threadTs, message_ts: messageTs, text, blocks, at: state.elapsed() });
+    state.ephemerals.push({
+      channel,
+      user,
+      thread_ts: threadTs,
+      message_ts: messageTs,
+      text,
+      blocks,
+      at: state.elapsed(),
+    });
     return ok({ message_ts: messageTs });
   },
 
@@ -161,12 +189,20 @@ const handlers: Record<string, Handler> = {
     const trigger = state.triggers.get(triggerId);
     if (!trigger) return fail('invalid_trigger_id');
     if (trigger.used) return fail('exchanged_trigger_id');
-    if (state.now() - trigger.mintedAt > (state.options.triggerTtlMs ?? 3000)) return fail('expired_trigger_id');
+    if (state.now() - trigger.mintedAt > (state.options.triggerTtlMs ?? 3000))
+      return fail('expired_trigger_id');
     const refused = viewRefusal(args.view);
     if (refused) return refused;
     trigger.used = true;
     const view = { ...(args.view as Args), id: state.nextId('V'), hash: randomBytes(6).toString('hex') };
-    state.views.push({ id: view.id, hash: view.hash, view, opened: view, openedAt: state.elapsed(), updates: [] });
+    state.views.push({
+      id: view.id,
+      hash: view.hash,
+      view,
+      opened: view,
+      openedAt: state.elapsed(),
+      updates: [],
+    });
     return ok({ view });
   },
 
@@ -190,18 +226,7 @@ const handlers: Record<string, Handler> = {
     if (!filename) return missing('filename');
     const length = Number(args.length);
     if (!Number.isInteger(length) || length <= 0) return missing('length');
-    const id = state.nextId('F');
-    state.files.push({
-      id,
-      filename,
-      length,
-      title: undefined,
-      content: undefined,
-      channel: undefined,
-      thread_ts: undefined,
-      initial_comment: undefined,
-      completed: false,
-    });
+    const id = state.addFile(filename, length);
     return ok({ upload_url: `${origin}/upload/${id}`, file_id: id });
   },
 
@@ -229,7 +254,14 @@ const handlers: Record<string, Handler> = {
     if (channel) {
       const text = (comment ?? '').slice(0, MAX_TEXT);
       const ids = done.map((f) => f.id);
-      state.postMessage({ channel, thread_ts: threadTs, text, truncated: false, blocks: undefined, files: ids });
+      state.postMessage({
+        channel,
+        thread_ts: threadTs,
+        text,
+        truncated: false,
+        blocks: undefined,
+        files: ids,
+      });
     }
     return ok({ files: done });
   },
@@ -237,7 +269,8 @@ const handlers: Record<string, Handler> = {
   'users.info': (state, args) => {
     const user = str(args.user);
     if (!user) return missing('user');
-    if (!state.users) return ok({ user: { id: user, name: user.toLowerCase(), deleted: false, is_bot: false } });
+    if (!state.users)
+      return ok({ user: { id: user, name: user.toLowerCase(), deleted: false, is_bot: false } });
     const known = state.users.get(user);
     return known ? ok({ user: { id: user, ...known } }) : fail('user_not_found');
   },
@@ -252,7 +285,8 @@ const handlers: Record<string, Handler> = {
   'conversations.info': (state, args) => {
     const channel = str(args.channel);
     if (!channel) return fail('channel_not_found');
-    if (!state.channels) return ok({ channel: { id: channel, name: channel.toLowerCase(), is_member: true } });
+    if (!state.channels)
+      return ok({ channel: { id: channel, name: channel.toLowerCase(), is_member: true } });
     const known = state.channels.get(channel);
     return known ? ok({ channel: { id: channel, ...known } }) : fail('channel_not_found');
   },

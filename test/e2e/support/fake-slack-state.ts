@@ -213,7 +213,9 @@ export class FakeSlackState {
     return found && found.thread_ts === undefined ? found : undefined;
   }
 
-  postMessage(input: Omit<FakeMessage, 'ts' | 'postedAt' | 'updates' | 'deleted' | 'user' | 'posted'>): FakeMessage {
+  postMessage(
+    input: Omit<FakeMessage, 'ts' | 'postedAt' | 'updates' | 'deleted' | 'user' | 'posted'>,
+  ): FakeMessage {
     const message: FakeMessage = {
       ...input,
       posted: { text: input.text, blocks: input.blocks },
@@ -225,6 +227,14 @@ export class FakeSlackState {
     };
     this.messages.push(message);
     return message;
+  }
+
+  /** A file announced by files.getUploadURLExternal; its bytes and destination come later. */
+  addFile(filename: string, length: number): string {
+    const id = this.nextId('F');
+    const unset = { title: undefined, content: undefined, channel: undefined, thread_ts: undefined };
+    this.files.push({ id, filename, length, ...unset, initial_comment: undefined, completed: false });
+    return id;
   }
 
   mintResponseUrl(id: string, channel: string | undefined, messageTs: string | undefined): void {

@@ -69,7 +69,8 @@ function indented(prefix: string, indent: string, text: string): string[] {
 
 function content(indent: string, head: string, text: string, blocks: unknown[] | undefined): string[] {
   const out = indented(head, indent + '  ', text);
-  for (const block of blocks ?? []) out.push(...indented(`${indent}  | `, `${indent}  | `, describeBlock(block)));
+  for (const block of blocks ?? [])
+    out.push(...indented(`${indent}  | `, `${indent}  | `, describeBlock(block)));
   return out;
 }
 
@@ -81,7 +82,12 @@ function describeMessage(state: FakeSlackState, m: FakeMessage, indent: string, 
   });
   const last = options.updates === 'last';
   const shown = last ? { text: m.text, blocks: m.blocks } : m.posted;
-  const out = content(indent, `${indent}${m.ts} @${m.user}${flags}: `, shown.text + files.join(''), shown.blocks);
+  const out = content(
+    indent,
+    `${indent}${m.ts} @${m.user}${flags}: `,
+    shown.text + files.join(''),
+    shown.blocks,
+  );
   if (last && m.updates.length > 0) out.push(`${indent}  ~ updated ${m.updates.length} time(s)`);
   if (!last) {
     m.updates.forEach((u, i) => {
@@ -117,8 +123,14 @@ export function renderTranscript(state: FakeSlackState, options: TranscriptOptio
   const unapplied = state.responses.filter((r) => r.appliedTo === undefined);
   if (unapplied.length > 0) out.push('# response_url');
   for (const r of unapplied) {
-    const flags = [r.response_type, r.replace_original && 'replace_original', r.delete_original && 'delete_original'];
-    out.push(...content('', `${r.id} use ${r.use} (${flags.filter(Boolean).join(', ')}): `, r.text, r.blocks));
+    const flags = [
+      r.response_type,
+      r.replace_original && 'replace_original',
+      r.delete_original && 'delete_original',
+    ];
+    out.push(
+      ...content('', `${r.id} use ${r.use} (${flags.filter(Boolean).join(', ')}): `, r.text, r.blocks),
+    );
   }
   if (state.views.length > 0) out.push('# views');
   for (const v of state.views) {

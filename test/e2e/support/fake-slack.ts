@@ -59,7 +59,11 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-function record(state: FakeSlackState, call: Omit<RecordedCall, 'response' | 'status'>, answer: ApiAnswer): void {
+function record(
+  state: FakeSlackState,
+  call: Omit<RecordedCall, 'response' | 'status'>,
+  answer: ApiAnswer,
+): void {
   state.calls.push({ ...call, status: answer.status, response: answer.body });
 }
 
@@ -96,7 +100,12 @@ function answerResponseUrl(state: FakeSlackState, id: string, args: Record<strin
     appliedTo = original.ts;
   } else if (replaceOriginal && original) {
     Object.assign(original, { text: content.text, blocks: content.blocks, truncated: content.truncated });
-    original.updates.push({ at: state.elapsed(), via: 'response_url', text: content.text, blocks: content.blocks });
+    original.updates.push({
+      at: state.elapsed(),
+      via: 'response_url',
+      text: content.text,
+      blocks: content.blocks,
+    });
     appliedTo = original.ts;
   } else if (responseType === 'in_channel' && url.channel) {
     const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
@@ -164,7 +173,11 @@ async function handle(state: FakeSlackState, origin: string, req: IncomingMessag
     method = path;
     answer = webhookFail(404, 'not_found');
   }
-  record(state, { method, args: kind === 'upload' ? { file_id: name, bytes: raw.length } : args, token, at }, answer);
+  record(
+    state,
+    { method, args: kind === 'upload' ? { file_id: name, bytes: raw.length } : args, token, at },
+    answer,
+  );
   reply(res, answer);
 }
 

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { isAlive } from '../../../lab/lab-exec';
 import { formatProblems, loadInventory } from '../../../src/config/load-inventory';
 import type { ClusterConfig, Inventory } from '../../../src/config/normalise-inventory';
 import { labDown } from '../../../lab/lab-down';
@@ -16,9 +17,19 @@ export interface PrivateLab {
   stop(): Promise<void>;
 }
 
+/** A lab left by a test process that died (its pid is gone) holds the addresses: take it down. */
+async function removeStale(base: number, name: string, quiet: () => void): Promise<void> {
+  for (const entry of readdirSync('/var/tmp')) {
+    const m = new RegExp(`^kbops-lab-${name}-(\\d+)$`).exec(entry);
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    await labDown(labLayout({ root: `/var/tmp/${entry}`, base }), quiet).catch(() => undefined);
+  }
+}
+
 export async function startPrivateLab(base: number, name: string): Promise<PrivateLab> {
   const lab = labLayout({ root: `/var/tmp/kbops-lab-${name}-${process.pid}`, base });
   const quiet = () => undefined;
+  await removeStale(base, name, quiet);
   try {
     await labUp(lab, quiet);
   } catch (err) {

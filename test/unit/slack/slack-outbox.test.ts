@@ -212,6 +212,15 @@ describe('SlackOutbox coalescing and order', () => {
     expect(api.of('C1', 'update').at(-1)!.text).toBe('root 20');
   });
 
+  it('coalesces updates of one known ts whatever key each writer gives', async () => {
+    const { api, outbox } = setup({ minIntervalMs: 1 });
+    void outbox.post('C1', msg('busy'));
+    outbox.update('C1', '1.1', 'root:run-1', msg('from the notifier'));
+    outbox.update('C1', '1.1', 'msg:1.1', msg('from an approval handler'));
+    await outbox.flush();
+    expect(api.of('C1', 'update').map((c) => c.text)).toEqual(['from an approval handler']);
+  });
+
   it('queues an update behind one in flight instead of replacing it', async () => {
     const { api, outbox } = setup({ minIntervalMs: 1, latencyMs: 30 });
     outbox.update('C1', '1.1', 'root', msg('v1'));
@@ -295,8 +304,8 @@ describe('SlackOutbox errors and flush', () => {
       () => new Error('socket hang up'),
     );
     expect(() => {
-      outbox.update('C1', '1.1', 'k', msg('too long'));
-      outbox.update('C1', '1.1', 'bad', () => {
+      outbox.update('C1', '1.1', 'root', msg('too long'));
+      outbox.update('C1', '1.2', 'bar', () => {
         throw new Error('render bug');
       });
     }).not.toThrow();
@@ -306,8 +315,8 @@ describe('SlackOutbox errors and flush', () => {
     expect(typeof (await posted)).toBe('string');
     await outbox.flush();
     expect(failures.map((f) => [f.op, f.key, f.code])).toEqual([
-      ['update', 'k', 'slack_webapi_platform_error'],
-      ['update', 'bad', 'unknown'],
+      ['update', 'msg:1.1', 'slack_webapi_platform_error'],
+      ['update', 'msg:1.2', 'unknown'],
       ['upload', undefined, 'unknown'],
     ]);
     expect((failures[1]!.error as Error).message).toBe('render bug');
