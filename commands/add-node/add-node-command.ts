@@ -3,7 +3,7 @@ import { audit, say, splitArgs, type ChatCommand, type CommandContext } from '..
 import { renderPlan } from '../../src/core/render-plan';
 import { prepareAddNode } from '../../src/runbooks/add-node/prepare-add-node';
 import { renderPreflight } from '../../src/runbooks/add-node/add-node-preflight';
-import { planRootMessage } from '../../src/chatops/run-messages';
+import { rootMessage } from '../../src/chatops/run-messages';
 
 // /kingbase add-node <cluster> <host> [name=…]: plan in the thread of a new root message, with
 // preflight and Approve / Reject buttons. Slow work happens after Slack has had its ack.
@@ -72,7 +72,7 @@ async function run(ctx: CommandContext, args: readonly string[]): Promise<void> 
   await ctx.surface.update(
     channel,
     root.ts,
-    planRootMessage(run, await ctx.deps.runs.tally(run), prepared.preflight),
+    rootMessage(run, ctx.deps.clock.now(), await ctx.deps.runs.tally(run)),
   );
   await ctx.surface.upload(channel, root.ts, `plan-${run.id}.txt`, renderPlan(run.plan));
 }

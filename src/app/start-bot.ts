@@ -60,7 +60,8 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   });
   const deps: ChatopsDeps = { inventory, env: o.env, store, runs, clock: systemClock, groupsOf };
 
-  let surface: SlackSurface | undefined;
+  // The surface needs the app's client, and the app's handlers need the surface.
+  const late: { surface?: SlackSurface } = {};
   const app = createSlackApp({
     botToken: options.SLACK_BOT_TOKEN,
     ...(options.SLACK_SIGNING_SECRET !== undefined && { signingSecret: options.SLACK_SIGNING_SECRET }),
@@ -68,7 +69,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     ...(options.SLACK_API_URL !== undefined && { slackApiUrl: options.SLACK_API_URL }),
     deps,
     get surface() {
-      return surface!;
+      return late.surface!;
     },
     commands: kingbaseCommands(),
     logger,
@@ -77,7 +78,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     ...(o.minIntervalMs !== undefined && { minIntervalMs: o.minIntervalMs }),
     onError: (f) => logger.warn({ failure: f }, 'a Slack call was given up'),
   });
-  surface = new SlackSurface(outbox, {
+  const surface = new SlackSurface(outbox, {
     postEphemeral: async (a) => {
       await app.client.chat.postEphemeral({
         channel: a.channel,
@@ -87,11 +88,12 @@ export async function startBot(o: BotOptions): Promise<Bot> {
       });
     },
   });
+  late.surface = surface;
   const owner = process.env.KBOPS_INSTANCE_ID ?? `kbops@${hostname()}`;
   const executor = new Executor({
     store,
     connectorFor,
-    notifier: new ThreadNotifier(surface, (err) => logger.warn({ err }, 'thread update failed')),
+    notifier: new ThreadNotifier(surface, systemClock, (err) => logger.warn({ err }, 'thread update failed')),
     clock: systemClock,
     owner,
     leaseMs: 30_000,

@@ -2,7 +2,7 @@ import type { Json } from '../core/json';
 import type { Run } from '../core/run';
 import { audit, say, type CommandContext } from './chatops';
 import { isMember } from './cluster-access';
-import { planRootMessage, rootFromMeta } from './run-messages';
+import { rootMessage } from './run-messages';
 
 // Button clicks on a run's root message. The value is only the run id: who clicked is checked
 // again here, whatever the message showed them.
@@ -17,7 +17,13 @@ export const RUN_ACTIONS = [
 ] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
-export async function handleRunAction(action: RunAction, runId: string, ctx: CommandContext): Promise<void> {
+/** `planHash`: the plan the clicked message showed (a re-planned run refuses old buttons). */
+export async function handleRunAction(
+  action: RunAction,
+  runId: string,
+  ctx: CommandContext,
+  planHash?: string,
+): Promise<void> {
   const { user, channel } = ctx.actor;
   const tell = (text: string) => ctx.surface.ephemeral(channel, user, say(text));
   const run = await ctx.deps.store.getRun(runId.slice(0, 40));
@@ -37,19 +43,19 @@ export async function handleRunAction(action: RunAction, runId: string, ctx: Com
     await audit(ctx, run.cluster, `${action}-refused`, { runId: run.id, reason: 'not allowed' });
     return tell(`You may not ${action.slice(4)} runs on ${run.cluster}.`);
   }
-  const r = await dispatch(action, run, ctx);
+  const r = await dispatch(action, run, ctx, planHash ?? run.plan.hash);
   if (!r.ok)
     return tell(`:no_entry_sign: ${r.failure.message}${r.failure.hint ? `\n${r.failure.hint}` : ''}`);
   await refreshRoot(r.run, ctx);
 }
 
-async function dispatch(action: RunAction, run: Run, ctx: CommandContext) {
+async function dispatch(action: RunAction, run: Run, ctx: CommandContext, planHash: string) {
   const s = ctx.deps.runs;
   const who = ctx.actor.user;
   switch (action) {
     case 'run.approve':
     case 'run.reject':
-      return s.vote(run.id, who, action === 'run.approve' ? 'approve' : 'reject', run.plan.hash);
+      return s.vote(run.id, who, action === 'run.approve' ? 'approve' : 'reject', planHash);
     case 'run.cancel':
       return s.cancel(run.id, who);
     case 'run.rollback':
@@ -68,5 +74,5 @@ export async function refreshRoot(run: Run, ctx: CommandContext): Promise<void> 
   const slack = run.meta.slack as { channel?: Json; ts?: Json } | undefined;
   if (typeof slack?.channel !== 'string' || typeof slack.ts !== 'string') return;
   const tally = await ctx.deps.runs.tally(run);
-  await ctx.surface.update(slack.channel, slack.ts, planRootMessage(run, tally, rootFromMeta(run).preflight));
+  await ctx.surface.update(slack.channel, slack.ts, rootMessage(run, ctx.deps.clock.now(), tally));
 }

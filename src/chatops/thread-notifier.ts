@@ -1,15 +1,22 @@
 import type { Json } from '../core/json';
 import type { Run, StoredEvent } from '../core/run';
+import type { Clock } from '../ports/clock';
 import type { Notifier } from '../ports/notifier';
+import {
+  failureCard,
+  stepFinishedReply,
+  stepStartedReply,
+  verdictCard,
+  verdictChecks,
+} from '../render/run-progress';
+import { progressBar } from '../render/run-progress';
 import type { ChatSurface } from './chat-surface';
 import { say } from './chatops';
-import { planRootMessage, rootFromMeta } from './run-messages';
+import { rootMessage } from './run-messages';
 
 // A run's life in its thread: the root message kept current, one reply per step start and
 // finish, a base-backup bar updated in place, the verdict card, and on failure the reason with
-// its hint. notify() only queues: the executor is never held up by the chat.
-
-const bar = (p: number) => `\`${'█'.repeat(Math.round(p / 5)).padEnd(20, '░')}\` ${p}%`;
+// its hint and the Roll back / Retry buttons. notify() only queues: the executor never waits.
 
 export class ThreadNotifier implements Notifier {
   private chain: Promise<void> = Promise.resolve();
@@ -17,6 +24,7 @@ export class ThreadNotifier implements Notifier {
 
   constructor(
     private readonly surface: ChatSurface,
+    private readonly clock: Clock,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
@@ -26,36 +34,24 @@ export class ThreadNotifier implements Notifier {
     const channel = slack.channel;
     const root = slack.ts;
     const ev = e.event;
-    const total = run.plan.steps.length;
-    const title = (i: number) => run.plan.steps[i]?.title ?? `step ${i + 1}`;
-    const reply = (text: string) =>
-      this.queue(() => this.surface.post(channel, say(text), root).then(() => undefined));
+    const reply = (m: { text: string; blocks?: readonly unknown[] }) =>
+      this.queue(() => this.surface.post(channel, m, root).then(() => undefined));
     switch (ev.type) {
-      case 'state': {
-        const { preflight, tally } = rootFromMeta(run);
-        this.queue(() =>
-          this.surface.update(channel, root, planRootMessage(run, tally, preflight, ev.reason)),
-        );
-        if (ev.to === 'failed' || ev.to === 'rollback_failed')
-          reply(`:x: *${ev.to.replace('_', ' ')}*: ${ev.reason ?? ''}`);
-        if (ev.to === 'succeeded' || ev.to === 'rolled_back')
-          reply(`:white_check_mark: run ${run.id} ${ev.to.replace('_', ' ')}`);
+      case 'state':
+        this.queue(() => this.surface.update(channel, root, rootMessage(run, this.clock.now())));
         return;
-      }
       case 'step-started':
-        reply(
-          `${ev.phase === 'undo' ? ':rewind: undo ' : ''}*[${ev.index + 1}/${total}]* ${title(ev.index)} …`,
-        );
+        reply(stepStartedReply(run, ev.index, ev.phase));
         return;
       case 'step-progress': {
         if (ev.percent === undefined) return;
         const key = `${run.id}:${ev.index}`;
-        const text = `${title(ev.index)}: ${bar(ev.percent)}`;
+        const text = say(`${run.plan.steps[ev.index]?.title ?? ''}: \`${progressBar(ev.percent)}\``);
         const existing = this.progressTs.get(key);
         if (!existing) {
           const posted = new Promise<string | null>((resolve) =>
             this.queue(() =>
-              this.surface.post(channel, say(text), root).then(
+              this.surface.post(channel, text, root).then(
                 (r) => resolve(r.ts),
                 () => resolve(null),
               ),
@@ -65,43 +61,24 @@ export class ThreadNotifier implements Notifier {
         } else {
           this.queue(async () => {
             const ts = await existing;
-            if (ts) await this.surface.update(channel, ts, say(text));
+            if (ts) await this.surface.update(channel, ts, text);
           });
         }
         return;
       }
       case 'step-finished': {
-        const o = ev.outcome;
-        const secs = (ev.durationMs / 1000).toFixed(1);
-        const checks = (o.detail as { checks?: Json } | undefined)?.checks;
-        if (Array.isArray(checks)) {
-          const lines = (
-            checks as Array<{ name: string; ok: boolean; detail: string; waitedMs: number }>
-          ).map(
-            (c) =>
-              `${c.ok ? ':white_check_mark:' : ':x:'} ${c.name}: ${c.detail}${c.waitedMs > 0 ? ` (${c.waitedMs} ms)` : ''}`,
-          );
-          reply(`*Verdict* for ${String(run.plan.params.name ?? '')}:\n${lines.join('\n')}`);
-        }
+        const checks = verdictChecks(ev.outcome);
+        if (checks) reply(verdictCard(run, checks));
         reply(
-          o.ok
-            ? `:heavy_check_mark: [${ev.index + 1}/${total}] done in ${secs} s`
-            : `:x: [${ev.index + 1}/${total}] failed after ${secs} s: ${o.failure.message}${o.failure.hint ? `\n:point_right: ${o.failure.hint}` : ''}`,
+          ev.outcome.ok || ev.phase === 'undo'
+            ? stepFinishedReply(run, ev)
+            : failureCard(run, ev.outcome.failure),
         );
         return;
       }
       default:
         return;
     }
-  }
-
-  /** Resolves when everything queued so far has been sent (tests, shutdown). */
-  async idle(): Promise<void> {
-    let last: Promise<void>;
-    do {
-      last = this.chain;
-      await last;
-    } while (last !== this.chain);
   }
 
   private queue(work: () => Promise<void>): void {

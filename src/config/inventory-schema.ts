@@ -104,7 +104,9 @@ const managerSchema = z.strictObject({
     .describe('hosts running the manager (V8R3: at most two)'),
 });
 
-const slackIdList = z.array(z.string().regex(/^[A-Z0-9]{2,20}$/, { message: 'not a Slack id (like U012AB3CD)' }));
+const slackIdList = z.array(
+  z.string().regex(/^[A-Z0-9]{2,20}$/, { message: 'not a Slack id (like U012AB3CD)' }),
+);
 const principalsSchema = z
   .strictObject({
     users: slackIdList.default([]).describe('Slack user ids'),
@@ -166,7 +168,7 @@ const clusterSchema = z
       .describe('data nodes now in the cluster'),
     manager: managerSchema.optional().describe('the cluster manager (kingbasecluster / pgpool-II)'),
     access: accessSchema.describe('who may do what from Slack (nobody, unless listed)'),
-  allowUnattendedCli: z
+    allowUnattendedCli: z
       .boolean()
       .default(false)
       .describe('let `kbops … --yes` run without Slack approval (labs only)'),

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ChatSurface } from '../chatops/chat-surface';
 import { routeKingbase, type ChatCommand, type ChatopsDeps } from '../chatops/chatops';
 import { handleRunAction, RUN_ACTIONS, type RunAction } from '../chatops/run-actions';
+import { planHashFromBlockId } from '../render/run-buttons';
 
 // The Bolt app: `/kingbase` and the run buttons. Every request is acknowledged at once and the
 // work runs after the ack, never inside Slack's 3 s window. Socket Mode when an app-level token is
@@ -79,12 +80,15 @@ export function createSlackApp(o: SlackAppOptions): App {
     if (!(RUN_ACTIONS as readonly string[]).includes(id)) return;
     const channel = body.channel?.id ?? body.container?.channel_id ?? '';
     if (!once.first(`act:${body.user.id}:${id}:${action.value ?? ''}:${action.action_ts}`)) return;
+    // The plan the clicked message showed: a vote binds to it, not to whatever the run holds now.
+    const hash = planHashFromBlockId(action.block_id) ?? undefined;
     background('button', () =>
-      handleRunAction(id, action.value ?? '', {
-        deps: o.deps,
-        actor: { user: body.user.id, channel },
-        surface: o.surface,
-      }),
+      handleRunAction(
+        id,
+        action.value ?? '',
+        { deps: o.deps, actor: { user: body.user.id, channel }, surface: o.surface },
+        hash,
+      ),
     );
   });
   return app;

@@ -122,7 +122,10 @@ it('plans, refuses self-approval and outsiders, and runs once approved', async (
     'the plan with buttons',
     () => rootText().includes('run.approve') && slack.roots(CHANNEL).at(-1),
   );
-  const runId = /Run (R[A-Z0-9]+)/.exec(rootText())![1]!;
+  // Buttons carry only the run id.
+  const runId = JSON.parse(rootText()).find((b: { type: string }) => b.type === 'actions').elements[0]
+    .value as string;
+  expect(runId).toMatch(/^R[A-Z0-9]{8}$/);
 
   await click('UBOB', 'run.approve', runId, root.ts); // the requester
   await until("A's refusal", () =>
@@ -136,7 +139,20 @@ it('plans, refuses self-approval and outsiders, and runs once approved', async (
     click('UCAROL', 'run.approve', runId, root.ts),
     click('UCAROL', 'run.approve', runId, root.ts),
   ]); // double click
-  await until('the run to succeed', () => rootText().includes('succeeded'), 180_000);
+  let state = '';
+  await until(
+    'the run to succeed',
+    () => {
+      void bot.store.getRun(runId).then((r) => (state = r?.state ?? ''));
+      return state === 'succeeded';
+    },
+    180_000,
+  );
+  await until(
+    'the root to say so',
+    () => /succeeded/i.test(JSON.stringify(slack.roots(CHANNEL).at(-1))),
+    60_000,
+  );
   const approvals = (await bot.store.approvals(runId)).filter((a) => a.decision === 'approve');
   expect(approvals.map((a) => a.userId)).toEqual(['UCAROL']);
   const audit = await bot.store.events({ runId });
