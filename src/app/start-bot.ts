@@ -16,6 +16,7 @@ import type { RunStore } from '../ports/run-store';
 import { createSlackApp } from '../slack/slack-app';
 import { SlackOutbox } from '../slack/slack-outbox';
 import { SlackSurface } from '../slack/slack-surface';
+import { UserGroups } from '../slack/user-groups';
 import { WebApiSlackApi } from '../slack/web-api-slack-api';
 import { createRunStore } from '../store/create-run-store';
 
@@ -50,7 +51,9 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     return c;
   };
   const connectorFor = (run: { cluster: string }) => new ClusterConnector(clusterOf(run.cluster), o.env);
-  const groupsOf = () => [] as string[];
+  // Filled once the Slack client exists; until then nobody is in any group (fail closed).
+  let groups: UserGroups | undefined;
+  const groupsOf = (user: string) => groups?.groupsOf(user) ?? [];
   const runs = new RunService({
     store,
     clock: systemClock,
@@ -89,6 +92,15 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     },
   });
   late.surface = surface;
+  groups = new UserGroups(
+    inventory,
+    {
+      members: async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [],
+    },
+    (g, err) => logger.warn({ group: g, err }, 'cannot read a user group: keeping its last members'),
+  );
+  await groups.refresh();
+  groups.start();
   const owner = process.env.KBOPS_INSTANCE_ID ?? `kbops@${hostname()}`;
   const executor = new Executor({
     store,
@@ -123,6 +135,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     store,
     engine,
     stop: async () => {
+      groups?.stop();
       await app.stop();
       await engine.stop();
       await outbox.flush();

@@ -3,6 +3,7 @@ import { formatProblems } from '../config/load-inventory';
 import { loadConfig } from '../config/load-config';
 import type { Env } from '../config/resolve-secret';
 import { registerSecret } from '../log/create-logger';
+import { consoleCommand } from '../console/kbops-console';
 import { addNodeCommand, type CommandIo } from './add-node-command';
 import { rollbackCommand, runsCommand } from './run-commands';
 
@@ -17,6 +18,8 @@ const USAGE = `usage: kbops <command>
   runs     the latest runs and their states
   rollback <run> --yes
            undo a failed, cancelled or interrupted run's changes, newest first
+  console [--script FILE]
+           the chat-ops bot without Slack: /kingbase commands, buttons and run threads as text
   check    validate the environment and the inventory (KBOPS_INVENTORY); list every problem
   health   exit 0 when kbops can start with this configuration (container HEALTHCHECK)
   help     this text
@@ -33,7 +36,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     return command === undefined ? 64 : 0;
   }
   const addNode = command === 'add-node' || (command === 'plan' && argv[1] === 'add-node');
-  if (!['check', 'health', 'runs', 'rollback'].includes(command) && !addNode) {
+  if (!['check', 'health', 'runs', 'rollback', 'console'].includes(command) && !addNode) {
     io.err(`kbops: unknown command "${command}"\n${USAGE}`);
     return 64;
   }
@@ -59,6 +62,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     return addNodeCommand(argv.slice(command === 'plan' ? 2 : 1), { ...ctx, planOnly: command === 'plan' });
   if (command === 'runs') return runsCommand(ctx);
   if (command === 'rollback') return rollbackCommand(argv.slice(1), ctx);
+  if (command === 'console') return consoleCommand(argv.slice(1), ctx);
   if (command === 'check') {
     io.out(`inventory ${config.inventoryPath}: OK`);
     for (const c of Object.values(config.inventory.clusters)) {

@@ -1,0 +1,188 @@
+import { createReadStream } from 'node:fs';
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline';
+import { kingbaseCommands } from '../../commands/kingbase-commands';
+import { ClusterConnector } from '../adapters/cluster-connector';
+import { systemClock } from '../adapters/system-clock';
+import type { Inventory } from '../config/normalise-inventory';
+import type { Env } from '../config/resolve-secret';
+import { routeKingbase, type ChatopsDeps, type CommandContext } from '../chatops/chatops';
+import { runPolicyFor } from '../chatops/cluster-access';
+import { handleRunAction, RUN_ACTIONS, type RunAction } from '../chatops/run-actions';
+import { ThreadNotifier } from '../chatops/thread-notifier';
+import { Engine } from '../engine/engine';
+import { Executor } from '../engine/executor';
+import { RunService } from '../engine/run-service';
+import { planHashFromBlockId } from '../render/run-buttons';
+import { createRunStore } from '../store/create-run-store';
+import { ConsoleSurface, type TextSink } from './console-surface';
+
+// The chat-ops bot without Slack: the same `/kingbase` commands, buttons and run thread, drawn as
+// text on a terminal (or a transcript). Lines: `/kingbase …`, `as USER`, `press N`, `wait`, `quit`.
+
+export const CONSOLE_CHANNEL = 'console';
+
+export interface ConsoleOptions {
+  readonly inventory: Inventory;
+  readonly env: Env;
+  /** Lines typed, or read from a script. */
+  readonly input: AsyncIterable<string>;
+  readonly out: TextSink;
+  /** Where the embedded run store keeps its data. */
+  readonly stateDir?: string;
+  /** Print a prompt before each line (a terminal); otherwise each line is echoed after one. */
+  readonly interactive?: boolean;
+  /** Who types first (default: UALICE). */
+  readonly user?: string;
+  /** How long `wait` waits at most (default 30 minutes). */
+  readonly waitMs?: number;
+}
+
+const HELP = `console commands:
+  /kingbase <sub-command> …   as the current user, in channel ${CONSOLE_CHANNEL}
+  as <USER>                   switch user (e.g. as UCAROL)
+  press <n>                   press button [n] as the current user
+  buttons                     the buttons shown now
+  wait                        until no run is approved, running or rolling back
+  help | quit`;
+
+export async function runConsole(o: ConsoleOptions): Promise<void> {
+  const { inventory, out } = o;
+  const surface = new ConsoleSurface(out);
+  const store = await createRunStore(o.stateDir !== undefined ? { dataDir: o.stateDir } : {});
+  const clusterOf = (name: string) => {
+    const c = inventory.clusters[name];
+    if (!c) throw new Error(`no cluster ${name} in the inventory`);
+    return c;
+  };
+  const connectorFor = (run: { cluster: string }) => new ClusterConnector(clusterOf(run.cluster), o.env);
+  const groupsOf = () => [] as string[];
+  const runs = new RunService({
+    store,
+    clock: systemClock,
+    policyFor: (c) => runPolicyFor(clusterOf(c)),
+    groupsOf,
+    connectorFor,
+  });
+  const deps: ChatopsDeps = { inventory, env: o.env, store, runs, clock: systemClock, groupsOf };
+  const note = (text: string) => surface.write(`${text}\n`);
+  const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+  const owner = `console@${hostname()}`;
+  const executor = new Executor({
+    store,
+    connectorFor,
+    notifier: new ThreadNotifier(surface, systemClock, (err) => note(`! thread: ${errorText(err)}`)),
+    clock: systemClock,
+    owner,
+    leaseMs: 30_000,
+    pollMs: 500,
+    baseApprovals: (run) => runPolicyFor(clusterOf(run.cluster)).required,
+    autoRollback: (run) => clusterOf(run.cluster).access.autoRollback,
+  });
+  const engine = new Engine({
+    store,
+    executor,
+    clock: systemClock,
+    owner,
+    leaseMs: 30_000,
+    pollMs: 500,
+    maxConcurrent: 4,
+    onError: (err) => note(`! engine: ${errorText(err)}`),
+  });
+  for (const r of await engine.start())
+    note(`! run ${r.id} on ${r.cluster} was interrupted by a restart: resume or roll back`);
+
+  let user = o.user ?? 'UALICE';
+  const ctx = (): CommandContext => ({ deps, actor: { user, channel: CONSOLE_CHANNEL }, surface });
+
+  const press = async (arg: string) => {
+    const b = /^\d+$/.test(arg) ? surface.button(Number(arg)) : undefined;
+    if (!b) return note(`No button [${arg}] is shown now (type \`buttons\` to list them).`);
+    if (!(RUN_ACTIONS as readonly string[]).includes(b.actionId))
+      return note(`Button [${arg}] (${b.actionId}) does nothing here.`);
+    note(`* ${user} pressed ${b.label} (${b.actionId} ${b.value})`);
+    await handleRunAction(
+      b.actionId as RunAction,
+      b.value,
+      ctx(),
+      planHashFromBlockId(b.blockId) ?? undefined,
+    );
+  };
+
+  const waitIdle = async () => {
+    const deadline = Date.now() + (o.waitMs ?? 30 * 60_000);
+    for (;;) {
+      await engine.idle();
+      const active = await store.listRuns({ states: ['approved', 'running', 'rolling_back'] });
+      if (active.length === 0) break;
+      if (Date.now() > deadline) return note(`wait: gave up; still active: ${active.map((r) => r.id).join(' ')}`);
+      await systemClock.sleep(250);
+    }
+    await systemClock.sleep(200); // the thread's last replies are queued behind the run's end
+    const latest = (await store.listRuns({ limit: 1 }))[0];
+    note(`wait: no run is active${latest ? `; latest run ${latest.id} on ${latest.cluster}: ${latest.state}` : ''}`);
+  };
+
+  /** One line; false to stop. */
+  const handle = async (line: string): Promise<boolean> => {
+    const [word = '', ...rest] = line.split(/\s+/);
+    const arg = rest.join(' ');
+    if (word === '/kingbase') await routeKingbase(arg, ctx(), kingbaseCommands());
+    else if (word === 'as' && /^[A-Za-z0-9._-]{1,64}$/.test(arg)) user = arg;
+    else if (word === 'press') await press(arg);
+    else if (word === 'buttons') {
+      const shown = [...surface.shown()].map(([n, b]) => `[${n}] ${b.label} (${b.actionId} ${b.value})`);
+      note(shown.length > 0 ? shown.join('\n') : 'No buttons are shown.');
+    } else if (word === 'wait') await waitIdle();
+    else if (word === 'quit' || word === 'exit') return false;
+    else if (word === 'help') note(HELP);
+    else note(`Unknown console command \`${word.slice(0, 40)}\`. ${HELP}`);
+    return true;
+  };
+
+  try {
+    if (o.interactive) surface.write(`kbops console (type help)\n${user}> `);
+    for await (const raw of o.input) {
+      const line = raw.trim();
+      if (!o.interactive && line && !line.startsWith('#')) note(`${user}> ${line}`);
+      const go =
+        !line || line.startsWith('#')
+          ? true
+          : await handle(line).then(
+              (r) => r,
+              (err: unknown) => (note(`! ${errorText(err)}`), true),
+            );
+      if (!go) break;
+      if (o.interactive) surface.write(`${user}> `);
+    }
+  } finally {
+    await engine.stop();
+    await store.close();
+  }
+}
+
+/** `kbops console [--script FILE]`: a terminal session, or the lines of FILE. */
+export async function consoleCommand(
+  argv: readonly string[],
+  ctx: { inventory: Inventory; env: Env; stateDir?: string },
+): Promise<number> {
+  const script = argv[0] === '--script' ? argv[1] : undefined;
+  if (argv.length > 0 && (script === undefined || argv.length > 2)) {
+    process.stderr.write('usage: kbops console [--script FILE]\n');
+    return 64;
+  }
+  const input = createInterface({
+    input: script !== undefined ? createReadStream(script) : process.stdin,
+    crlfDelay: Infinity,
+  });
+  await runConsole({
+    inventory: ctx.inventory,
+    env: ctx.env,
+    input,
+    out: process.stdout,
+    ...(ctx.stateDir !== undefined && { stateDir: ctx.stateDir }),
+    interactive: script === undefined && process.stdin.isTTY === true,
+  });
+  input.close();
+  return 0;
+}

@@ -1,0 +1,255 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { startBot, type Bot } from '../../src/app/start-bot';
+import type { Inventory } from '../../src/config/normalise-inventory';
+import { readEnvOptions } from '../../src/config/read-env-options';
+import { createLogger } from '../../src/log/create-logger';
+import { startPrivateLab, type PrivateLab } from '../integration/support/private-lab';
+import { startFakeSlack, type FakeMessage, type FakeSlack } from './support/fake-slack';
+import { blockActionsBody, postToBolt, signedHeaders, slashCommandBody } from './support/sign-slack-request';
+
+// What goes wrong, over the same wire as the happy path (signed HTTP to the real Bolt app, a fake
+// Slack Web API, a private lab): a held cluster lock, Slack rate limits mid-run, an approval after
+// the deadline, a rejection; and the happy thread pinned as a golden transcript.
+
+const SECRET = 'e2e-negatives-signing-secret-0123';
+const MAIN = 'CKBOPS'; // lock + reject
+const HAPPY = 'CHAPPY'; // the run that succeeds through 429s (and the golden thread)
+const LATE = 'CLATE'; // the expiry bot's channel
+const GOLDEN = join(__dirname, '../golden/slack/add-node-thread.txt');
+
+let pl: PrivateLab;
+let slack: FakeSlack;
+let bot: Bot;
+const stateDirs: string[] = [];
+let nonce = 0;
+
+async function bootBot(inventory: Inventory): Promise<Bot> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'kbops-e2e-neg-'));
+  stateDirs.push(stateDir);
+  const options = readEnvOptions({
+    SLACK_BOT_TOKEN: 'xoxb-e2e-test',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: slack.url,
+    PORT: '0',
+    KBOPS_STATE_DIR: stateDir,
+    LOG_LEVEL: 'silent',
+  });
+  if (!options.ok) throw new Error(JSON.stringify(options.problems));
+  return startBot({
+    options: options.options,
+    inventory,
+    env: process.env,
+    logger: createLogger({ level: 'silent' }),
+  });
+}
+
+async function send(to: Bot, body: string): Promise<void> {
+  const r = await postToBolt(`http://127.0.0.1:${to.port}/slack/events`, body, signedHeaders(SECRET, body));
+  expect(r.status).toBe(200);
+}
+
+const command = (to: Bot, user: string, channel: string, text: string) =>
+  send(
+    to,
+    slashCommandBody({
+      command: '/kingbase',
+      text,
+      user_id: user,
+      channel_id: channel,
+      response_url: slack.responseUrl(`neg${++nonce}`),
+      trigger_id: slack.triggerId(),
+    }),
+  );
+
+const click = (to: Bot, user: string, action: string, runId: string, channel: string, ts: string) =>
+  send(
+    to,
+    blockActionsBody({ user_id: user, action_id: action, value: runId, channel_id: channel, message_ts: ts }),
+  );
+
+async function until<T>(
+  what: string,
+  f: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 120_000,
+) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) {
+      const calls = slack.calls.map(
+        (c) => `${c.method} ${c.status} ${JSON.stringify(c.response).slice(0, 160)}`,
+      );
+      const eph = slack.ephemerals.map((e) => `${e.user}: ${e.text.slice(0, 200)}`);
+      throw new Error(
+        `timed out waiting for ${what}; Slack saw:\n${calls.join('\n')}\nephemerals:\n${eph.join('\n')}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const shown = (m: FakeMessage | undefined) => JSON.stringify({ text: m?.text, blocks: m?.blocks ?? [] });
+const runIdOn = (m: FakeMessage): string | undefined =>
+  (m.blocks as { type: string; elements?: { value?: string }[] }[] | undefined)?.find(
+    (b) => b.type === 'actions',
+  )?.elements?.[0]?.value;
+const stateOf = async (to: Bot, runId: string) => (await to.store.getRun(runId))?.state;
+const ephemeralsTo = (user: string, channel: string) =>
+  slack.ephemerals.filter((e) => e.user === user && e.channel === channel);
+
+/** `/kingbase add-node lab <host 3>`; resolves with the new root once it has settled (plan or refusal). */
+async function addNode(to: Bot, user: string, channel: string): Promise<FakeMessage> {
+  const before = slack.roots(channel).length;
+  await command(to, user, channel, `add-node lab ${pl.lab.hosts[2].address}`);
+  return until(`${user}'s add-node root in ${channel}`, () => {
+    const root = slack.roots(channel)[before];
+    return root && !root.text.includes('preflight running') && root.updates.length > 0 && root;
+  });
+}
+
+async function planned(
+  to: Bot,
+  user: string,
+  channel: string,
+): Promise<{ root: FakeMessage; runId: string }> {
+  const root = await addNode(to, user, channel);
+  const runId = runIdOn(root);
+  if (!runId) throw new Error(`no plan with buttons: ${shown(root)}`);
+  expect(runId).toMatch(/^R[A-Z0-9]{8}$/);
+  return { root, runId };
+}
+
+beforeAll(async () => {
+  pl = await startPrivateLab(80, 'slack-negatives');
+  slack = await startFakeSlack();
+  bot = await bootBot(pl.inventory);
+}, 180_000);
+
+afterAll(async () => {
+  await bot?.stop();
+  await slack?.close();
+  await pl?.stop();
+  for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
+});
+
+it('refuses an approval after the deadline, says it expired, and audits it', async () => {
+  // The real TTL path (RunService.submit sets expiresAt from access.approvalTtlMinutes, the engine's
+  // expireDue ends the run, the vote is refused) with a deadline of 1.2 s: below what the inventory
+  // schema accepts (>= 1 minute), so it is set on a copy of the loaded inventory, on a bot of its own.
+  const access = { ...pl.cluster.access, approvalTtlMinutes: 0.02 };
+  const late = await bootBot({ ...pl.inventory, clusters: { lab: { ...pl.cluster, access } } });
+  try {
+    const { root, runId } = await planned(late, 'UBOB', LATE);
+    await until('the run to expire', async () => (await stateOf(late, runId)) === 'expired', 30_000);
+    expect(await late.store.getLock('lab')).toBeUndefined();
+
+    await click(late, 'UCAROL', 'run.approve', runId, LATE, root.ts);
+    const told = await until('the refusal', () => ephemeralsTo('UCAROL', LATE)[0]);
+    expect(told.text).toMatch(/expired/);
+    expect(await stateOf(late, runId)).toBe('expired');
+    expect(await late.store.approvals(runId)).toEqual([]);
+    const audit = (await late.store.events({ runId })).flatMap((e) =>
+      e.event.type === 'audit' ? [{ actor: e.actor, action: e.event.action, data: e.event.data }] : [],
+    );
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ actor: 'UCAROL', action: 'run.approve' }),
+        expect.objectContaining({
+          actor: 'UCAROL',
+          action: 'vote-refused',
+          data: expect.objectContaining({ decision: 'approve' }),
+        }),
+      ]),
+    );
+  } finally {
+    await late.stop();
+  }
+}, 120_000);
+
+let held: { root: FakeMessage; runId: string };
+
+it('tells a second requester which run holds the cluster, and who asked for it', async () => {
+  held = await planned(bot, 'UBOB', MAIN);
+  const refused = await addNode(bot, 'UALICE', MAIN);
+  expect(refused.text).toContain(`locked by run ${held.runId}, requested by UBOB`);
+  expect(runIdOn(refused)).toBeUndefined(); // nothing to approve
+  expect(await bot.store.listRuns({ cluster: 'lab' })).toHaveLength(1);
+  expect((await bot.store.getLock('lab'))?.runId).toBe(held.runId);
+}, 120_000);
+
+it('ends the run when an approver rejects it, and frees the cluster', async () => {
+  await click(bot, 'UCAROL', 'run.reject', held.runId, MAIN, held.root.ts);
+  await until('the run to be rejected', async () => (await stateOf(bot, held.runId)) === 'rejected');
+  await until(
+    'the root to say so',
+    () => /rejected/i.test(shown(held.root)) && !shown(held.root).includes('run.approve'),
+  );
+  expect(await bot.store.getLock('lab')).toBeUndefined();
+  const votes = await bot.store.approvals(held.runId);
+  expect(votes.map((v) => [v.userId, v.decision])).toEqual([['UCAROL', 'reject']]);
+}, 120_000);
+
+let happy: { root: FakeMessage; runId: string };
+
+it('succeeds through 429s on chat.update, honours Retry-After, and the root catches up', async () => {
+  happy = await planned(bot, 'UALICE', HAPPY); // the lock the rejected run held is free again
+  expect(happy.runId).not.toBe(held.runId);
+  const from = slack.calls.length;
+  slack.inject429('chat.update', 1, 2);
+  await click(bot, 'UCAROL', 'run.approve', happy.runId, HAPPY, happy.root.ts);
+  await until('the run to succeed', async () => (await stateOf(bot, happy.runId)) === 'succeeded', 180_000);
+  await until('the root to say so', () => /succeeded/i.test(shown(happy.root)), 60_000);
+  await until('the outbox to drain', () => {
+    const last = slack.callsTo('chat.update').at(-1);
+    return last?.status === 200 && /succeeded/i.test(JSON.stringify(last.args));
+  });
+
+  const during = slack.calls.slice(from);
+  const limited = during.filter((c) => c.status === 429);
+  expect(limited.map((c) => [c.method, c.args.channel])).toEqual([
+    ['chat.update', HAPPY],
+    ['chat.update', HAPPY],
+  ]);
+  // The outbox waits out Retry-After (1 s) in that channel before its next call there.
+  for (const l of limited) {
+    const next = during.find((c) => c.at > l.at && c.args.channel === HAPPY);
+    expect(next).toBeDefined();
+    expect(next!.at - l.at).toBeGreaterThanOrEqual(1000);
+  }
+  expect(shown(happy.root)).not.toMatch(/awaiting approval|run\.approve/);
+  const replies = slack
+    .replies(HAPPY, happy.root.ts)
+    .map((m) => m.text)
+    .join('\n');
+  expect(replies).toContain('Verdict');
+}, 300_000);
+
+/** The HAPPY channel's part of the transcript, with everything that varies between runs masked. */
+function happyThread(): string {
+  const all = slack.transcript({ updates: 'last' });
+  const section = all.split(/^(?=# )/m).find((s) => s.startsWith(`# ${HAPPY}\n`)) ?? '';
+  const ts = new Map<string, string>();
+  return section
+    .replace(/<ts\d+>/g, (t) => ts.get(t) ?? (ts.set(t, `<ts${ts.size + 1}>`), ts.get(t)!))
+    .replace(/\bR[A-Z2-9]{8}\b/g, '<run>')
+    .replace(/\b[0-9a-f]{12,64}\b/g, '<hash>')
+    .replace(/\b[0-9A-F]{1,8}\/[0-9A-F]{1,8}\b/g, '<lsn>')
+    .replace(/\b\d+(?:\.\d+)?\s?(?:[kKMGT]i?B|bytes?)\b/g, '<size>')
+    .replace(/\bF[A-Z0-9]{8,}\b/g, '<file>')
+    .replace(/updated \d+ time\(s\)/g, 'updated <n> time(s)')
+    .replace(/\d+(?:\.\d+)?%/g, '<pct>');
+}
+
+it('matches the golden transcript of the happy thread', () => {
+  const actual = happyThread();
+  expect(actual).toContain('# CHAPPY');
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(dirname(GOLDEN), { recursive: true });
+    writeFileSync(GOLDEN, actual);
+  }
+  expect(existsSync(GOLDEN)).toBe(true); // UPDATE_GOLDEN=1 writes it
+  expect(actual).toBe(readFileSync(GOLDEN, 'utf8'));
+});
