@@ -52,8 +52,8 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   };
   const connectorFor = (run: { cluster: string }) => new ClusterConnector(clusterOf(run.cluster), o.env);
   // Filled once the Slack client exists; until then nobody is in any group (fail closed).
-  let groups: UserGroups | undefined;
-  const groupsOf = (user: string) => groups?.groupsOf(user) ?? [];
+  const late: { surface?: SlackSurface; groups?: UserGroups } = {};
+  const groupsOf = (user: string) => late.groups?.groupsOf(user) ?? [];
   const runs = new RunService({
     store,
     clock: systemClock,
@@ -64,7 +64,6 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   const deps: ChatopsDeps = { inventory, env: o.env, store, runs, clock: systemClock, groupsOf };
 
   // The surface needs the app's client, and the app's handlers need the surface.
-  const late: { surface?: SlackSurface } = {};
   const app = createSlackApp({
     botToken: options.SLACK_BOT_TOKEN,
     ...(options.SLACK_SIGNING_SECRET !== undefined && { signingSecret: options.SLACK_SIGNING_SECRET }),
@@ -92,7 +91,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     },
   });
   late.surface = surface;
-  groups = new UserGroups(
+  const groups = new UserGroups(
     inventory,
     {
       members: async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [],
@@ -101,6 +100,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   );
   await groups.refresh();
   groups.start();
+  late.groups = groups;
   const owner = process.env.KBOPS_INSTANCE_ID ?? `kbops@${hostname()}`;
   const executor = new Executor({
     store,
@@ -135,7 +135,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     store,
     engine,
     stop: async () => {
-      groups?.stop();
+      groups.stop();
       await app.stop();
       await engine.stop();
       await outbox.flush();

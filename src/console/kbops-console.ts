@@ -115,12 +115,15 @@ export async function runConsole(o: ConsoleOptions): Promise<void> {
       await engine.idle();
       const active = await store.listRuns({ states: ['approved', 'running', 'rolling_back'] });
       if (active.length === 0) break;
-      if (Date.now() > deadline) return note(`wait: gave up; still active: ${active.map((r) => r.id).join(' ')}`);
+      if (Date.now() > deadline)
+        return note(`wait: gave up; still active: ${active.map((r) => r.id).join(' ')}`);
       await systemClock.sleep(250);
     }
     await systemClock.sleep(200); // the thread's last replies are queued behind the run's end
     const latest = (await store.listRuns({ limit: 1 }))[0];
-    note(`wait: no run is active${latest ? `; latest run ${latest.id} on ${latest.cluster}: ${latest.state}` : ''}`);
+    note(
+      `wait: no run is active${latest ? `; latest run ${latest.id} on ${latest.cluster}: ${latest.state}` : ''}`,
+    );
   };
 
   /** One line; false to stop. */

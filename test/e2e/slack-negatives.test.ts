@@ -13,7 +13,7 @@ import { blockActionsBody, postToBolt, signedHeaders, slashCommandBody } from '.
 // Slack Web API, a private lab): a held cluster lock, Slack rate limits mid-run, an approval after
 // the deadline, a rejection; and the happy thread pinned as a golden transcript.
 
-const SECRET = 'e2e-negatives-signing-secret-0123';
+const SECRET = '0e2e7a6b5c4d3e2f1a0b9c8d7e6f5a4b';
 const MAIN = 'CKBOPS'; // lock + reject
 const HAPPY = 'CHAPPY'; // the run that succeeds through 429s (and the golden thread)
 const LATE = 'CLATE'; // the expiry bot's channel
