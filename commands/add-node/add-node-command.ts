@@ -4,6 +4,7 @@ import { renderPlan } from '../../src/core/render-plan';
 import { prepareAddNode } from '../../src/runbooks/add-node/prepare-add-node';
 import { renderPreflight } from '../../src/runbooks/add-node/add-node-preflight';
 import { rootMessage } from '../../src/chatops/run-messages';
+import { addNodeForm } from './add-node-form';
 
 // /kingbase add-node <cluster> <host> [name=…]: plan in the thread of a new root message, with
 // preflight and Approve / Reject buttons. Slow work happens after Slack has had its ack.
@@ -16,6 +17,13 @@ async function run(ctx: CommandContext, args: readonly string[]): Promise<void> 
   const { user, channel } = ctx.actor;
   const refuse = (why: string) =>
     ctx.surface.ephemeral(channel, user, say(`${why}\nUsage: \`/kingbase ${USAGE}\``));
+  if (words.length === 0 && ctx.actor.triggerId && ctx.surface.openForm) {
+    // No arguments: ask with a form instead (the trigger must be used within 3 s: do it first).
+    return ctx.surface.openForm(
+      ctx.actor.triggerId,
+      addNodeForm(Object.keys(ctx.deps.inventory.clusters), channel),
+    );
+  }
   if (!clusterName || !host || words.length > 2) return refuse('add-node needs a cluster and a host.');
   const cluster = ctx.deps.inventory.clusters[clusterName];
   if (!cluster) {

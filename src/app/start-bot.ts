@@ -81,6 +81,9 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     onError: (f) => logger.warn({ failure: f }, 'a Slack call was given up'),
   });
   const surface = new SlackSurface(outbox, {
+    openView: async (trigger_id, view) => {
+      await app.client.views.open({ trigger_id, view: view as never });
+    },
     postEphemeral: async (a) => {
       await app.client.chat.postEphemeral({
         channel: a.channel,

@@ -15,10 +15,14 @@ export interface ChatSurface {
   ephemeral(channel: string, user: string, message: ChatMessage): Promise<void>;
   /** Long output as a file in the thread, never a truncated wall of text. */
   upload(channel: string, threadTs: string, title: string, content: string): Promise<void>;
+  /** A form (a Slack modal) opened with a fresh trigger; absent where the front end has none. */
+  openForm?(triggerId: string, view: Record<string, unknown>): Promise<void>;
 }
 
 /** Who did something, where. */
 export interface Actor {
   readonly user: string;
   readonly channel: string;
+  /** Slack's trigger for opening a modal (valid 3 s, once). */
+  readonly triggerId?: string;
 }

@@ -21,9 +21,31 @@ type Text = { text?: unknown };
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** Slack mrkdwn made readable in a terminal: mentions, links and entities. */
+const EMOJI: Readonly<Record<string, string>> = {
+  white_check_mark: '✅',
+  x: '❌',
+  warning: '⚠️',
+  arrow_forward: '▶️',
+  hourglass: '⌛',
+  hourglass_flowing_sand: '⏳',
+  no_entry_sign: '🚫',
+  lock: '🔒',
+  bulb: '💡',
+  information_source: 'ℹ️',
+  octagonal_sign: '🛑',
+  rotating_light: '🚨',
+  leftwards_arrow_with_hook: '↩️',
+  page_facing_up: '📄',
+};
+
+/** Plan files longer than this show their first lines only (`/kingbase show <run>` has them all). */
+const UPLOAD_LINES = 12;
+
+/** Slack mrkdwn made readable in a terminal: emoji, mentions, dates, links and entities. */
 export function plainMrkdwn(text: string): string {
   return text
+    .replace(/:([a-z_]+):/g, (all, name: string) => EMOJI[name] ?? all)
+    .replace(/<!date\^[^|>]*\|([^>]*)>/g, '$1')
     .replace(/<@([A-Z0-9]+)>/g, '@$1')
     .replace(/<#[A-Z0-9]+\|([^>]+)>/g, '#$1')
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2 ($1)')
@@ -63,7 +85,13 @@ export class ConsoleSurface implements ChatSurface {
 
   upload(_channel: string, threadTs: string, title: string, content: string): Promise<void> {
     const lines = content.replace(/\n$/, '').split('\n');
-    this.print(`  ↳ file ${title} (thread #${this.number.get(threadTs) ?? '?'})`, lines, '    | ');
+    const more = lines.length - UPLOAD_LINES;
+    const shown = more > 1 ? [...lines.slice(0, UPLOAD_LINES), `… ${more} more lines`] : lines;
+    this.print(
+      `  ↳ file ${title}, ${lines.length} lines (thread #${this.number.get(threadTs) ?? '?'})`,
+      shown,
+      '    | ',
+    );
     return Promise.resolve();
   }
 

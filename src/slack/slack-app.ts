@@ -2,6 +2,8 @@ import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { ChatSurface } from '../chatops/chat-surface';
 import { routeKingbase, type ChatCommand, type ChatopsDeps } from '../chatops/chatops';
+import { addNodeCommand } from '../../commands/add-node/add-node-command';
+import { ADD_NODE_FORM, addNodeArgsFromForm } from '../../commands/add-node/add-node-form';
 import { handleRunAction, RUN_ACTIONS, type RunAction } from '../chatops/run-actions';
 import { planHashFromBlockId } from '../render/run-buttons';
 
@@ -67,7 +69,11 @@ export function createSlackApp(o: SlackAppOptions): App {
     background('command', () =>
       routeKingbase(
         command.text,
-        { deps: o.deps, actor: { user: command.user_id, channel: command.channel_id }, surface: o.surface },
+        {
+          deps: o.deps,
+          actor: { user: command.user_id, channel: command.channel_id, triggerId: command.trigger_id },
+          surface: o.surface,
+        },
         o.commands,
       ),
     );
@@ -88,6 +94,16 @@ export function createSlackApp(o: SlackAppOptions): App {
         action.value ?? '',
         { deps: o.deps, actor: { user: body.user.id, channel }, surface: o.surface },
         hash,
+      ),
+    );
+  });
+  app.view(ADD_NODE_FORM, async ({ ack, body, view }) => {
+    await ack();
+    const args = addNodeArgsFromForm(view.state.values as Parameters<typeof addNodeArgsFromForm>[0]);
+    background('form', () =>
+      addNodeCommand.run(
+        { deps: o.deps, actor: { user: body.user.id, channel: view.private_metadata }, surface: o.surface },
+        args,
       ),
     );
   });

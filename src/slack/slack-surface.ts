@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatSurface } from '../chatops/chat-surface';
 import type { SlackBlock, SlackOutbox } from './slack-outbox';
 
-/** Ephemeral messages go straight out: they are answers to one person, not part of a run's thread. */
+/** Ephemeral messages (and modals) go straight out: they are answers to one person, not part of a run's thread. */
 export interface EphemeralSender {
   postEphemeral(args: {
     channel: string;
@@ -9,6 +9,8 @@ export interface EphemeralSender {
     text: string;
     blocks?: readonly SlackBlock[];
   }): Promise<void>;
+  /** Modals too answer one person directly. */
+  openView?(triggerId: string, view: Record<string, unknown>): Promise<void>;
 }
 
 const toSlack = (m: ChatMessage) => ({ text: m.text, ...(m.blocks && { blocks: m.blocks as SlackBlock[] }) });
@@ -32,6 +34,11 @@ export class SlackSurface implements ChatSurface {
 
   async ephemeral(channel: string, user: string, message: ChatMessage): Promise<void> {
     await this.ephemeralSender.postEphemeral({ channel, user, ...toSlack(message) });
+  }
+
+  async openForm(triggerId: string, view: Record<string, unknown>): Promise<void> {
+    if (!this.ephemeralSender.openView) throw new Error('this Slack surface cannot open forms');
+    await this.ephemeralSender.openView(triggerId, view);
   }
 
   async upload(channel: string, threadTs: string, title: string, content: string): Promise<void> {
