@@ -1,26 +1,50 @@
-import { runCli } from '../src/cli/main';
+import { formatProblems, loadInventory } from '../src/config/load-inventory';
+import { runConsole } from '../src/console/kbops-console';
 import { labLayout, labOptionsFromEnv } from '../lab/lab-layout';
 import { labUp } from '../lab/lab-up';
 
-// npm run demo — the main job on the embedded default: bring the lab up, then add its empty
-// host to the cluster with kbops (preflight, plan, base backup with progress, verdict).
+// npm run demo — the main job on the embedded default: bring the lab up and open the kbops console
+// on it. In a terminal you type; otherwise (CI, a pipe) it plays a whole conversation: a request,
+// the requester's own approval refused, a second person's approval, the run, the verdict.
+
+const script = (host: string) => [
+  'as UBOB',
+  '/kingbase status lab',
+  `/kingbase add-node lab ${host}`,
+  'press 1', // Approve, by the requester: refused
+  'as UCAROL',
+  'press 1', // Approve, by another approver
+  'wait',
+  '/kingbase runs',
+  'quit',
+];
+
+async function* lines(list: readonly string[]): AsyncGenerator<string> {
+  for (const l of list) yield l;
+}
+
 async function main(): Promise<number> {
   const lab = labLayout(labOptionsFromEnv(process.env));
   await labUp(lab, (line) => process.stdout.write(`[lab] ${line}\n`));
-  const env = {
-    KBOPS_STATE_DIR: `${lab.root}/kbops-state`,
-    ...process.env,
-    KBOPS_INVENTORY: lab.inventoryPath,
-  };
-  const code = await runCli(['add-node', '--cluster', 'lab', '--host', lab.hosts[2].address, '--yes'], env, {
-    out: (t) => process.stdout.write(`${t}\n`),
-    err: (t) => process.stderr.write(`${t}\n`),
-    write: (t) => process.stdout.write(t),
-    tty: process.stdout.isTTY === true,
+  const inv = await loadInventory(lab.inventoryPath, { env: process.env });
+  if (!inv.ok) throw new Error(formatProblems(inv.problems));
+  const interactive = process.stdin.isTTY === true && process.env.CI === undefined;
+  if (!interactive) process.stdout.write('(not a terminal: playing the demo conversation)\n');
+  await runConsole({
+    inventory: inv.inventory,
+    env: process.env,
+    input: interactive ? stdinLines() : lines(script(lab.hosts[2].address)),
+    out: process.stdout,
+    stateDir: `${lab.root}/kbops-state`,
+    interactive,
+    user: 'UBOB',
   });
-  if (code === 3)
-    process.stderr.write('(already added? start over with: npm run lab -- down && npm run demo)\n');
-  return code;
+  return 0;
+}
+
+async function* stdinLines(): AsyncGenerator<string> {
+  const { createInterface } = await import('node:readline');
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) yield line;
 }
 
 main().then(

@@ -1,17 +1,11 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { kingbaseCommands } from '../../commands/kingbase-commands';
-import { ClusterConnector } from '../adapters/cluster-connector';
 import { systemClock } from '../adapters/system-clock';
 import type { Inventory } from '../config/normalise-inventory';
 import type { EnvOptions } from '../config/read-env-options';
 import type { Env } from '../config/resolve-secret';
-import type { ChatopsDeps } from '../chatops/chatops';
-import { runPolicyFor } from '../chatops/cluster-access';
-import { ThreadNotifier } from '../chatops/thread-notifier';
 import { Engine } from '../engine/engine';
-import { Executor } from '../engine/executor';
-import { RunService } from '../engine/run-service';
 import type { RunStore } from '../ports/run-store';
 import { createSlackApp } from '../slack/slack-app';
 import { SlackOutbox } from '../slack/slack-outbox';
@@ -19,6 +13,7 @@ import { SlackSurface } from '../slack/slack-surface';
 import { UserGroups } from '../slack/user-groups';
 import { WebApiSlackApi } from '../slack/web-api-slack-api';
 import { createRunStore } from '../store/create-run-store';
+import { composeRuns } from './compose-runs';
 
 // Composition of the Slack bot: store, run service, engine (worker), paced outbox, Bolt app.
 
@@ -45,23 +40,19 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     ...(options.KBOPS_STATE_DATABASE_URL !== undefined && { databaseUrl: options.KBOPS_STATE_DATABASE_URL }),
     ...(options.KBOPS_STATE_DIR !== undefined && { dataDir: options.KBOPS_STATE_DIR }),
   });
-  const clusterOf = (name: string) => {
-    const c = inventory.clusters[name];
-    if (!c) throw new Error(`no cluster ${name} in the inventory`);
-    return c;
-  };
-  const connectorFor = (run: { cluster: string }) => new ClusterConnector(clusterOf(run.cluster), o.env);
   // Filled once the Slack client exists; until then nobody is in any group (fail closed).
   const late: { surface?: SlackSurface; groups?: UserGroups } = {};
   const groupsOf = (user: string) => late.groups?.groupsOf(user) ?? [];
-  const runs = new RunService({
+  const owner = process.env.KBOPS_INSTANCE_ID ?? `kbops@${hostname()}`;
+  const { deps, engine } = composeRuns({
+    inventory,
+    env: o.env,
     store,
-    clock: systemClock,
-    policyFor: (c) => runPolicyFor(clusterOf(c)),
     groupsOf,
-    connectorFor,
+    surface: () => late.surface!,
+    owner,
+    onError: (what, err) => logger.error({ err }, `${what} failed`),
   });
-  const deps: ChatopsDeps = { inventory, env: o.env, store, runs, clock: systemClock, groupsOf };
 
   // The surface needs the app's client, and the app's handlers need the surface.
   const app = createSlackApp({
@@ -104,28 +95,6 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   await groups.refresh();
   groups.start();
   late.groups = groups;
-  const owner = process.env.KBOPS_INSTANCE_ID ?? `kbops@${hostname()}`;
-  const executor = new Executor({
-    store,
-    connectorFor,
-    notifier: new ThreadNotifier(surface, systemClock, (err) => logger.warn({ err }, 'thread update failed')),
-    clock: systemClock,
-    owner,
-    leaseMs: 30_000,
-    pollMs: 500,
-    baseApprovals: (run) => runPolicyFor(clusterOf(run.cluster)).required,
-    autoRollback: (run) => clusterOf(run.cluster).access.autoRollback,
-  });
-  const engine = new Engine({
-    store,
-    executor,
-    clock: systemClock,
-    owner,
-    leaseMs: 30_000,
-    pollMs: 500,
-    maxConcurrent: 4,
-    onError: (err) => logger.error({ err }, 'engine'),
-  });
   const interrupted = await engine.start();
   for (const r of interrupted)
     logger.warn({ runId: r.id, cluster: r.cluster }, 'run interrupted by a restart: resume or roll back');

@@ -86,7 +86,10 @@ export class ConsoleSurface implements ChatSurface {
   upload(_channel: string, threadTs: string, title: string, content: string): Promise<void> {
     const lines = content.replace(/\n$/, '').split('\n');
     const more = lines.length - UPLOAD_LINES;
-    const shown = more > 1 ? [...lines.slice(0, UPLOAD_LINES), `… ${more} more lines`] : lines;
+    const shown =
+      more > 1
+        ? [...lines.slice(0, UPLOAD_LINES), `… ${more} more lines (/kingbase show <run> has them all)`]
+        : lines;
     this.print(
       `  ↳ file ${title}, ${lines.length} lines (thread #${this.number.get(threadTs) ?? '?'})`,
       shown,

@@ -2,20 +2,15 @@ import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { kingbaseCommands } from '../../commands/kingbase-commands';
-import { ClusterConnector } from '../adapters/cluster-connector';
 import { systemClock } from '../adapters/system-clock';
 import type { Inventory } from '../config/normalise-inventory';
 import type { Env } from '../config/resolve-secret';
-import { routeKingbase, type ChatopsDeps, type CommandContext } from '../chatops/chatops';
-import { runPolicyFor } from '../chatops/cluster-access';
+import { routeKingbase, type CommandContext } from '../chatops/chatops';
 import { handleRunAction, RUN_ACTIONS, type RunAction } from '../chatops/run-actions';
-import { ThreadNotifier } from '../chatops/thread-notifier';
-import { Engine } from '../engine/engine';
-import { Executor } from '../engine/executor';
-import { RunService } from '../engine/run-service';
 import { planHashFromBlockId } from '../render/run-buttons';
 import { createRunStore } from '../store/create-run-store';
 import { ConsoleSurface, type TextSink } from './console-surface';
+import { composeRuns } from '../app/compose-runs';
 
 // The chat-ops bot without Slack: the same `/kingbase` commands, buttons and run thread, drawn as
 // text on a terminal (or a transcript). Lines: `/kingbase …`, `as USER`, `press N`, `wait`, `quit`.
@@ -50,44 +45,16 @@ export async function runConsole(o: ConsoleOptions): Promise<void> {
   const { inventory, out } = o;
   const surface = new ConsoleSurface(out);
   const store = await createRunStore(o.stateDir !== undefined ? { dataDir: o.stateDir } : {});
-  const clusterOf = (name: string) => {
-    const c = inventory.clusters[name];
-    if (!c) throw new Error(`no cluster ${name} in the inventory`);
-    return c;
-  };
-  const connectorFor = (run: { cluster: string }) => new ClusterConnector(clusterOf(run.cluster), o.env);
-  const groupsOf = () => [] as string[];
-  const runs = new RunService({
-    store,
-    clock: systemClock,
-    policyFor: (c) => runPolicyFor(clusterOf(c)),
-    groupsOf,
-    connectorFor,
-  });
-  const deps: ChatopsDeps = { inventory, env: o.env, store, runs, clock: systemClock, groupsOf };
   const note = (text: string) => surface.write(`${text}\n`);
   const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-  const owner = `console@${hostname()}`;
-  const executor = new Executor({
+  const { deps, engine } = composeRuns({
+    inventory,
+    env: o.env,
     store,
-    connectorFor,
-    notifier: new ThreadNotifier(surface, systemClock, (err) => note(`! thread: ${errorText(err)}`)),
-    clock: systemClock,
-    owner,
-    leaseMs: 30_000,
-    pollMs: 500,
-    baseApprovals: (run) => runPolicyFor(clusterOf(run.cluster)).required,
-    autoRollback: (run) => clusterOf(run.cluster).access.autoRollback,
-  });
-  const engine = new Engine({
-    store,
-    executor,
-    clock: systemClock,
-    owner,
-    leaseMs: 30_000,
-    pollMs: 500,
-    maxConcurrent: 4,
-    onError: (err) => note(`! engine: ${errorText(err)}`),
+    groupsOf: () => [],
+    surface: () => surface,
+    owner: `console@${hostname()}`,
+    onError: (what, err) => note(`! ${what}: ${errorText(err)}`),
   });
   for (const r of await engine.start())
     note(`! run ${r.id} on ${r.cluster} was interrupted by a restart: resume or roll back`);
@@ -131,8 +98,10 @@ export async function runConsole(o: ConsoleOptions): Promise<void> {
     const [word = '', ...rest] = line.split(/\s+/);
     const arg = rest.join(' ');
     if (word === '/kingbase') await routeKingbase(arg, ctx(), kingbaseCommands());
-    else if (word === 'as' && /^[A-Za-z0-9._-]{1,64}$/.test(arg)) user = arg;
-    else if (word === 'press') await press(arg);
+    else if (word === 'as') {
+      if (/^[A-Za-z0-9._-]{1,64}$/.test(arg)) user = arg;
+      else note('Usage: as <USER> (a user id such as UCAROL)');
+    } else if (word === 'press') await press(arg);
     else if (word === 'buttons') {
       const shown = [...surface.shown()].map(([n, b]) => `[${n}] ${b.label} (${b.actionId} ${b.value})`);
       note(shown.length > 0 ? shown.join('\n') : 'No buttons are shown.');
@@ -174,18 +143,23 @@ export async function consoleCommand(
     process.stderr.write('usage: kbops console [--script FILE]\n');
     return 64;
   }
-  const input = createInterface({
-    input: script !== undefined ? createReadStream(script) : process.stdin,
-    crlfDelay: Infinity,
-  });
   await runConsole({
     inventory: ctx.inventory,
     env: ctx.env,
-    input,
+    input: linesOf(script !== undefined ? createReadStream(script) : process.stdin),
     out: process.stdout,
     ...(ctx.stateDir !== undefined && { stateDir: ctx.stateDir }),
     interactive: script === undefined && process.stdin.isTTY === true,
   });
-  input.close();
   return 0;
+}
+
+/** Lines of a stream, read only once asked for (readline drops lines emitted before iteration starts). */
+async function* linesOf(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  try {
+    for await (const line of rl) yield line;
+  } finally {
+    rl.close();
+  }
 }
