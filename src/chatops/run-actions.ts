@@ -17,6 +17,9 @@ export const RUN_ACTIONS = [
 ] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
+/** Refusals that mean the clicked message no longer shows the run as it is. */
+const STALE = new Set(['not-awaiting', 'expired']);
+
 /** `planHash`: the plan the clicked message showed (a re-planned run refuses old buttons). */
 export async function handleRunAction(
   action: RunAction,
@@ -44,8 +47,13 @@ export async function handleRunAction(
     return tell(`You may not ${action.slice(4)} runs on ${run.cluster}.`);
   }
   const r = await dispatch(action, run, ctx, planHash ?? run.plan.hash);
-  if (!r.ok)
-    return tell(`:no_entry_sign: ${r.failure.message}${r.failure.hint ? `\n${r.failure.hint}` : ''}`);
+  if (!r.ok) {
+    await tell(`:no_entry_sign: ${r.failure.message}${r.failure.hint ? `\n${r.failure.hint}` : ''}`);
+    // A vote on a run that no longer waits (expired by the engine, ended elsewhere) came from a
+    // stale message: redraw it from the run as it is now, so its buttons go away.
+    if (STALE.has(r.failure.code)) await refreshRoot((await ctx.deps.store.getRun(run.id)) ?? run, ctx);
+    return;
+  }
   await refreshRoot(r.run, ctx);
 }
 
