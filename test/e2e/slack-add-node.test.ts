@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBot, type Bot } from '../../src/app/start-bot';
 import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
 import { startPrivateLab, type PrivateLab } from '../integration/support/private-lab';
+import { channelTranscript } from './support/channel-transcript';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack';
 import { blockActionsBody, postToBolt, signedHeaders, slashCommandBody } from './support/sign-slack-request';
 
@@ -170,4 +171,10 @@ it('plans, refuses self-approval and outsiders, and runs once approved', async (
   expect(replies).toMatch(/copy srv61 to srv63/);
   expect(slack.calls.filter((c) => c.status === 429)).toEqual([]);
   expect(Math.max(...responses)).toBeLessThan(3000);
+
+  // The whole thread, as the channel saw it: root, replies and the final content of each update.
+  const GOLDEN = join(__dirname, '../golden/slack/add-node-a-b-thread.txt');
+  const actual = channelTranscript(slack, CHANNEL, 'slack');
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, actual);
+  expect(actual).toBe(readFileSync(GOLDEN, 'utf8'));
 }, 300_000);

@@ -6,6 +6,7 @@ import type { Inventory } from '../../src/config/normalise-inventory';
 import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
 import { startPrivateLab, type PrivateLab } from '../integration/support/private-lab';
+import { channelTranscript } from './support/channel-transcript';
 import { startFakeSlack, type FakeMessage, type FakeSlack } from './support/fake-slack';
 import { blockActionsBody, postToBolt, signedHeaders, slashCommandBody } from './support/sign-slack-request';
 
@@ -236,26 +237,7 @@ it('succeeds through 429s on chat.update, honours Retry-After, and the root catc
   expect(replies).toContain('Verdict');
 }, 300_000);
 
-/** The HAPPY channel's part of the transcript, with everything that varies between runs masked. */
-function happyThread(): string {
-  const all = slack.transcript({ updates: 'last' });
-  const section = all.split(/^(?=# )/m).find((s) => s.startsWith(`# ${HAPPY}\n`)) ?? '';
-  const ts = new Map<string, string>();
-  return (
-    section
-      .replace(/<ts\d+>/g, (t) => ts.get(t) ?? (ts.set(t, `<ts${ts.size + 1}>`), ts.get(t)!))
-      .replace(/\bR[A-Z2-9]{8}\b/g, '<run>')
-      .replace(/\b[0-9a-f]{12,64}\b/g, '<hash>')
-      .replace(/\b[0-9A-F]{1,8}\/[0-9A-F]{5,8}\b/g, '<lsn>')
-      .replace(/\b\d+(?:\.\d+)?\s?(?:[kKMGT]i?B|bytes?)\b/g, '<size>')
-      .replace(/\bF[A-Z0-9]{6,}\b/g, '<file>')
-      .replace(/kbops-lab-slack-negatives-\d+/g, 'kbops-lab-slack-negatives-<pid>')
-      // A command cut to the context line's length is cut at a place that moves with the pid's digits.
-      .replace(/(`run: [^`]*?)\S*…`/g, '$1…`')
-      .replace(/updated \d+ time\(s\)/g, 'updated <n> time(s)')
-      .replace(/\d+(?:\.\d+)?%/g, '<pct>')
-  );
-}
+const happyThread = () => channelTranscript(slack, HAPPY, 'slack-negatives');
 
 it('matches the golden transcript of the happy thread', () => {
   const actual = happyThread();
