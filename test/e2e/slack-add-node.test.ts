@@ -6,6 +6,7 @@ import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
 import { startPrivateLab, type PrivateLab } from '../integration/support/private-lab';
 import { channelTranscript } from './support/channel-transcript';
+import { waitForSlack } from './support/wait-for-slack';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack';
 import { blockActionsBody, postToBolt, signedHeaders, slashCommandBody } from './support/sign-slack-request';
 
@@ -51,23 +52,11 @@ const click = (user: string, action: string, runId: string, messageTs: string) =
     }),
   );
 
-async function until<T>(what: string, f: () => T | undefined | false, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > deadline) {
-      const calls = slack.calls.map(
-        (c) => `${c.method} ${c.status} ${JSON.stringify(c.response).slice(0, 160)}`,
-      );
-      const eph = slack.ephemerals.map((e) => `${e.user}: ${e.text.slice(0, 200)}`);
-      throw new Error(
-        `timed out waiting for ${what}; Slack saw:\n${calls.join('\n')}\nephemerals:\n${eph.join('\n')}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(
+  what: string,
+  f: () => T | undefined | false | Promise<T | undefined | false>,
+  ms?: number,
+) => waitForSlack(slack, what, f, ms);
 
 const rootText = () => JSON.stringify(slack.roots(CHANNEL).at(-1)?.blocks ?? []);
 const ephemeralsFor = (user: string) =>

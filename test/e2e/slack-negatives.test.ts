@@ -7,6 +7,7 @@ import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
 import { startPrivateLab, type PrivateLab } from '../integration/support/private-lab';
 import { channelTranscript } from './support/channel-transcript';
+import { waitForSlack } from './support/wait-for-slack';
 import { startFakeSlack, type FakeMessage, type FakeSlack } from './support/fake-slack';
 import { blockActionsBody, postToBolt, signedHeaders, slashCommandBody } from './support/sign-slack-request';
 
@@ -71,27 +72,11 @@ const click = (to: Bot, user: string, action: string, runId: string, channel: st
     blockActionsBody({ user_id: user, action_id: action, value: runId, channel_id: channel, message_ts: ts }),
   );
 
-async function until<T>(
+const until = <T>(
   what: string,
   f: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 120_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) {
-      const calls = slack.calls.map(
-        (c) => `${c.method} ${c.status} ${JSON.stringify(c.response).slice(0, 160)}`,
-      );
-      const eph = slack.ephemerals.map((e) => `${e.user}: ${e.text.slice(0, 200)}`);
-      throw new Error(
-        `timed out waiting for ${what}; Slack saw:\n${calls.join('\n')}\nephemerals:\n${eph.join('\n')}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+  ms?: number,
+) => waitForSlack(slack, what, f, ms);
 
 const shown = (m: FakeMessage | undefined) => JSON.stringify({ text: m?.text, blocks: m?.blocks ?? [] });
 const runIdOn = (m: FakeMessage): string | undefined =>
