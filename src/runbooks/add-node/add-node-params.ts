@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clusterPathFor, type ClusterConfig } from '../../config/normalise-inventory';
+import { clusterPathFor, type ClusterConfig, type NodeConfig } from '../../config/normalise-inventory';
 import { absolutePathSchema, hostSchema, nodeNameSchema, portSchema } from '../../config/inventory-schema';
 import type { Failure } from '../../core/run';
 
@@ -24,15 +24,12 @@ export const addNodeInputSchema = z.strictObject({
 
 export type AddNodeInput = z.input<typeof addNodeInputSchema>;
 
-export interface AddNodeParams {
+/** The new node, described as the inventory describes its nodes, plus what the request adds. */
+export interface AddNodeParams extends Pick<
+  NodeConfig,
+  'name' | 'host' | 'sshPort' | 'sqlPort' | 'clusterPath' | 'dataDir' | 'binDir'
+> {
   readonly cluster: ClusterConfig;
-  readonly name: string;
-  readonly host: string;
-  readonly sshPort: number;
-  readonly sqlPort: number;
-  readonly clusterPath: string;
-  readonly dataDir: string;
-  readonly binDir: string;
   readonly countTables: readonly string[];
 }
 
