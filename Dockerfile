@@ -2,8 +2,9 @@
 #
 # Nothing secret is baked into this image. At run time, mount read-only:
 #   /etc/kbops/   inventory, SSH private key, known_hosts
-# and pass tokens and passwords as environment variables (Slack tokens, DB passwords), e.g.
-#   docker run --env-file kbops.env -v /srv/kbops:/etc/kbops:ro kbops
+# and pass tokens and passwords as environment variables (Slack tokens, DB passwords); keep the state
+# volume (/var/lib/kbops) unless KBOPS_STATE_DATABASE_URL is set, e.g.
+#   docker run --env-file kbops.env -v /srv/kbops:/etc/kbops:ro -v kbops-state:/var/lib/kbops kbops
 
 FROM node:20-bookworm-slim AS builder
 WORKDIR /app
@@ -21,8 +22,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=builder /app/dist ./dist
-# Files stay root-owned: the bot only reads its code, and runs unprivileged.
+# Files stay root-owned: the bot only reads its code, and runs unprivileged. Its one writable place
+# is the state volume: the embedded store (without KBOPS_STATE_DATABASE_URL), locked to one process.
+RUN mkdir -p /var/lib/kbops && chown node:node /var/lib/kbops && chmod 700 /var/lib/kbops
+ENV KBOPS_STATE_DIR=/var/lib/kbops PORT=3000
+VOLUME /var/lib/kbops
 USER node
-HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
-  CMD node dist/src/cli/main.js health || exit 1
+EXPOSE 3000
+# /healthz on the bot's HTTP port (both Slack modes): engine loop turning, store answering, Slack
+# connected. node's fetch: the image has no curl.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 CMD ["node", "dist/src/main.js"]

@@ -8,6 +8,10 @@ const transform = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 120000,
+  // Every project writes what it produced (logs, Slack calls, uploads…) under KBOPS_TEST_ARTIFACTS;
+  // the teardown scans it for every lab secret and fails the run on any occurrence.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
     {
       displayName: 'unit',
@@ -28,6 +32,13 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+    },
+    {
+      // Faults on purpose against private labs: kills, cut connections, a stopped state database.
+      displayName: 'chaos',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/chaos/**/*.test.ts'],
     },
   ],
 };

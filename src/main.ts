@@ -37,14 +37,24 @@ async function main(): Promise<number> {
     env: process.env,
     logger: log,
   });
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
   });
-  log.info('stopping: runs in progress finish their current step');
-  await bot.stop();
+  // Bounded: the runs in hand stop at their current step (remote commands killed) and are left
+  // interrupted for a resume or rollback; whatever is still stuck after the grace period is left to
+  // its lease, and its remote command to the SSH watchdog. A second signal ends the process at once.
+  log.info({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'stopping: runs in progress stop at their current step');
+  const { stillRunning } = await bot.engine.shutdown(SHUTDOWN_GRACE_MS - STOP_REST_MS);
+  if (stillRunning > 0)
+    log.warn({ stillRunning }, 'runs still stopping at the deadline: left to their lease');
+  await Promise.race([bot.stop(), new Promise((r) => setTimeout(r, STOP_REST_MS).unref())]);
   return 0;
 }
+
+/** How long SIGTERM/SIGINT may take, documented in README (Slack); the last part closes Slack and the store. */
+const SHUTDOWN_GRACE_MS = 15_000;
+const STOP_REST_MS = 3_000;
 
 main().then(
   (code) => process.exit(code),

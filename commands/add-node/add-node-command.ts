@@ -1,55 +1,83 @@
 import { canOperateIn, isMember } from '../../src/chatops/cluster-access';
-import { audit, say, splitArgs, type ChatCommand, type CommandContext } from '../../src/chatops/chatops';
+import {
+  audit,
+  refuse,
+  say,
+  shownInput,
+  splitArgs,
+  type ChatCommand,
+  type CommandContext,
+} from '../../src/chatops/chatops';
+import { clusterArg, usageProblem } from '../../src/chatops/command-args';
 import { renderPlan } from '../../src/core/render-plan';
+import { code, esc } from '../../src/render/slack-text';
+import { parseAddNodeParams } from '../../src/runbooks/add-node/add-node-params';
 import { prepareAddNode } from '../../src/runbooks/add-node/prepare-add-node';
 import { renderPreflight } from '../../src/runbooks/add-node/add-node-preflight';
 import { rootMessage } from '../../src/chatops/run-messages';
 import { addNodeForm } from './add-node-form';
 
 // /kingbase add-node <cluster> <host> [name=…]: plan in the thread of a new root message, with
-// preflight and Approve / Reject buttons. Slow work happens after Slack has had its ack.
+// preflight and Approve / Reject buttons. Slow work happens after Slack has had its ack. Every
+// argument is checked before anything is posted to the channel or connects anywhere.
 
 const USAGE = 'add-node <cluster> <host> [name=<node name>]';
+const OPTIONS = ['name'];
 
 async function run(ctx: CommandContext, args: readonly string[]): Promise<void> {
-  const { words, options } = splitArgs(args.join(' '));
-  const [clusterName, host] = words;
+  const { words, options } = splitArgs(args);
   const { user, channel } = ctx.actor;
-  const refuse = (why: string) =>
-    ctx.surface.ephemeral(channel, user, say(`${why}\nUsage: \`/kingbase ${USAGE}\``));
-  if (words.length === 0 && ctx.actor.triggerId && ctx.surface.openForm) {
+  if (args.length === 0 && ctx.actor.triggerId && ctx.surface.openForm) {
     // No arguments: ask with a form instead (the trigger must be used within 3 s: do it first).
     return ctx.surface.openForm(
       ctx.actor.triggerId,
       addNodeForm(Object.keys(ctx.deps.inventory.clusters), channel),
     );
   }
-  if (!clusterName || !host || words.length > 2) return refuse('add-node needs a cluster and a host.');
-  const cluster = ctx.deps.inventory.clusters[clusterName];
-  if (!cluster) {
+  const wrong = (problem: string) => usageProblem(ctx, problem, USAGE);
+  const unknown = options.find((o) => !OPTIONS.includes(o.key));
+  if (unknown)
+    return wrong(`${shownInput(`${unknown.key}=`)}: unknown option (add-node takes name=&lt;node&gt;)`);
+  if (options.length > new Set(options.map((o) => o.key)).size) return wrong('name: given more than once');
+  const [clusterName, host] = words;
+  if (words.length > 2)
+    return wrong(`host: one host only, but ${shownInput(words.slice(1).join(' '))} is more than one word`);
+  const c = clusterArg(ctx, clusterName);
+  if (!c.ok) return wrong(c.problem);
+  const cluster = c.value;
+  if (!isMember(cluster.access.requesters, user, ctx.deps.groupsOf) || !canOperateIn(cluster, channel))
     return refuse(
-      `There is no cluster \`${clusterName.slice(0, 63)}\` (known: ${Object.keys(ctx.deps.inventory.clusters).join(', ')}).`,
+      ctx,
+      cluster.name,
+      'add-node',
+      `You may not request changes to ${cluster.name} in this channel.`,
     );
+  if (host === undefined) return wrong('host: missing');
+  const name = options.find((o) => o.key === 'name')?.value;
+  const input = { cluster: cluster.name, host, ...(name !== undefined && { name }) };
+  const checked = parseAddNodeParams(input, ctx.deps.inventory.clusters);
+  if (!checked.ok) {
+    await audit(ctx, cluster.name, 'add-node-refused', { reason: checked.failure.code });
+    return wrong(esc(checked.failure.message));
   }
-  if (!isMember(cluster.access.requesters, user, ctx.deps.groupsOf) || !canOperateIn(cluster, channel)) {
-    await audit(ctx, cluster.name, 'add-node-refused', { reason: 'not a requester here' });
-    return refuse(`You may not request changes to ${cluster.name} in this channel.`);
-  }
-  await audit(ctx, cluster.name, 'add-node', { host: host.slice(0, 253) });
+  await audit(ctx, cluster.name, 'add-node', { host });
   // A slash command cannot start a thread: post the root first, and keep its ts with the run.
   const root = await ctx.surface.post(
     channel,
-    say(`:hourglass: <@${user}> asked to add \`${host}\` to *${cluster.name}*: preflight running…`),
+    say(`:hourglass: <@${user}> asked to add ${code(host)} to *${esc(cluster.name)}*: preflight running…`),
   );
-  const prepared = await prepareAddNode(
-    { cluster: cluster.name, host, ...(options.name !== undefined && { name: options.name }) },
-    { inventory: ctx.deps.inventory, env: ctx.deps.env, requester: user, now: ctx.deps.clock.now() },
-  );
+  const prepared = await prepareAddNode(input, {
+    inventory: ctx.deps.inventory,
+    env: ctx.deps.env,
+    requester: user,
+    now: ctx.deps.clock.now(),
+  });
   if (!prepared.ok) {
+    const f = prepared.failure;
     await ctx.surface.update(
       channel,
       root.ts,
-      say(`:x: ${prepared.failure.message}${prepared.failure.hint ? `\n${prepared.failure.hint}` : ''}`),
+      say(`:x: ${esc(f.message)}${f.hint ? `\n${esc(f.hint)}` : ''}`),
     );
     return;
   }
@@ -59,7 +87,7 @@ async function run(ctx: CommandContext, args: readonly string[]): Promise<void> 
       channel,
       root.ts,
       say(
-        `:x: Preflight failed for adding \`${host}\` to *${cluster.name}*: nothing was changed.\n\`\`\`${preflight}\`\`\``,
+        `:x: Preflight failed for adding ${code(host)} to *${esc(cluster.name)}*: nothing was changed.\n\`\`\`${esc(preflight)}\`\`\``,
       ),
     );
     return;
@@ -69,11 +97,8 @@ async function run(ctx: CommandContext, args: readonly string[]): Promise<void> 
     preflight: prepared.preflight.map((c) => ({ ...c })),
   });
   if (!submitted.ok) {
-    await ctx.surface.update(
-      channel,
-      root.ts,
-      say(`:lock: ${submitted.failure.message}\n${submitted.failure.hint ?? ''}`),
-    );
+    const f = submitted.failure;
+    await ctx.surface.update(channel, root.ts, say(`:lock: ${esc(f.message)}\n${esc(f.hint ?? '')}`));
     return;
   }
   const run = submitted.run;

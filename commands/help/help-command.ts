@@ -1,4 +1,5 @@
 import { say, type ChatCommand } from '../../src/chatops/chatops';
+import { code, esc } from '../../src/render/slack-text';
 import { kingbaseCommands } from '../kingbase-commands';
 
 export const helpCommand: ChatCommand = {
@@ -6,7 +7,8 @@ export const helpCommand: ChatCommand = {
   usage: 'help',
   summary: 'this list',
   run: async (ctx) => {
-    const lines = kingbaseCommands().map((c) => `• \`/kingbase ${c.usage}\` — ${c.summary}`);
+    // Usages hold <placeholders>: escaped, or Slack would read them as links.
+    const lines = kingbaseCommands().map((c) => `• ${code(`/kingbase ${c.usage}`)} — ${esc(c.summary)}`);
     await ctx.surface.ephemeral(
       ctx.actor.channel,
       ctx.actor.user,

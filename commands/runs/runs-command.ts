@@ -1,20 +1,34 @@
-import { say, type ChatCommand } from '../../src/chatops/chatops';
+import { refuse, type ChatCommand } from '../../src/chatops/chatops';
+import { clusterArg, mayRead, usageProblem } from '../../src/chatops/command-args';
+import { readRefusal } from '../../src/chatops/cluster-access';
+import { runsMessage } from '../../src/render/runs-message';
+
+const USAGE = 'runs [cluster]';
 
 export const runsCommand: ChatCommand = {
   name: 'runs',
-  usage: 'runs [cluster]',
+  usage: USAGE,
   summary: 'the latest runs and their states',
   run: async (ctx, args) => {
-    const cluster = args[0];
-    const runs = await ctx.deps.store.listRuns({ ...(cluster !== undefined && { cluster }), limit: 15 });
-    const lines = runs.map(
-      (r) =>
-        `• \`${r.id}\` ${r.state} — ${r.plan.runbook.id} ${String(r.plan.params.host ?? '')} on ${r.cluster} by <@${r.requester}> (step ${r.nextStep}/${r.plan.steps.length})`,
-    );
-    await ctx.surface.ephemeral(
-      ctx.actor.channel,
-      ctx.actor.user,
-      say(lines.length ? lines.join('\n') : 'No runs yet.'),
-    );
+    const { channel, user } = ctx.actor;
+    if (args.length > 1) return usageProblem(ctx, 'runs takes at most one cluster', USAGE);
+    const now = ctx.deps.clock.now();
+    if (args[0] !== undefined) {
+      const c = clusterArg(ctx, args[0]);
+      if (!c.ok) return usageProblem(ctx, c.problem, USAGE);
+      if (!(await mayRead(ctx, c.value, 'see the runs of'))) return;
+      const runs = await ctx.deps.store.listRuns({ cluster: c.value.name, limit: 15 });
+      return ctx.surface.ephemeral(channel, user, runsMessage({ runs, now, cluster: c.value.name }));
+    }
+    // Every cluster: only those this person may read here.
+    const readable = Object.values(ctx.deps.inventory.clusters)
+      .filter((c) => readRefusal(c, user, channel, ctx.deps.groupsOf) === undefined)
+      .map((c) => c.name);
+    if (readable.length === 0)
+      return refuse(ctx, '-', 'runs', 'You may not see the runs of any cluster here.');
+    const runs = (await ctx.deps.store.listRuns({ limit: 200 }))
+      .filter((r) => readable.includes(r.cluster))
+      .slice(0, 15);
+    await ctx.surface.ephemeral(channel, user, runsMessage({ runs, now }));
   },
 };

@@ -5,29 +5,42 @@ import type { Connector } from '../ports/connector';
 import type { FileStore } from '../ports/file-store';
 import type { RemoteShell } from '../ports/remote-shell';
 import type { SqlClient } from '../ports/sql-client';
-import { connectShell, connectSql } from './connect-node';
+import { connectShell, connectSql, type ShellTarget } from './connect-node';
 import type { PgSqlClient } from './pg-sql-client';
 import { RemoteFileStore } from './remote-file-store';
 
-/** Real connections to a cluster's targets, opened on first use and shared for one run. */
+/** A login that says when its connection is gone (SshRemoteShell does). */
+export type CachedShell = RemoteShell & { readonly closed: boolean; onClosed(cb: () => void): void };
+export type ShellOpener = (cluster: ClusterConfig, target: ShellTarget, env: Env) => Promise<CachedShell>;
+
+/**
+ * Real connections to a cluster's targets, opened on first use and shared for one run. A connection
+ * that closes or fails leaves the cache at once, so the next use (an undo after a cut, say) logs in anew.
+ */
 export class ClusterConnector implements Connector {
-  private readonly shells = new Map<string, Promise<RemoteShell>>();
+  private readonly shells = new Map<string, Promise<CachedShell>>();
   private readonly sqls = new Map<string, Promise<PgSqlClient>>();
 
   constructor(
     private readonly cluster: ClusterConfig,
     private readonly env: Env,
+    private readonly openShell: ShellOpener = connectShell,
   ) {}
 
-  shell(target: Target): Promise<RemoteShell> {
+  async shell(target: Target): Promise<RemoteShell> {
     const key = `${target.host}:${target.sshPort}`;
-    let s = this.shells.get(key);
-    if (!s) {
-      s = connectShell(this.cluster, { host: target.host, sshPort: target.sshPort }, this.env);
-      s.catch(() => this.shells.delete(key)); // a failed connect may be retried
-      this.shells.set(key, s);
-    }
-    return s;
+    const cached = this.shells.get(key);
+    // Closed but not yet evicted (its close event is still queued): do not hand it out.
+    const s = cached ? await cached.catch(() => undefined) : undefined;
+    if (s && !s.closed) return s;
+    if (this.shells.get(key) !== cached) return this.shell(target); // someone else reconnected meanwhile
+    const opening = this.openShell(this.cluster, { host: target.host, sshPort: target.sshPort }, this.env);
+    this.shells.set(key, opening);
+    const evict = (): void => {
+      if (this.shells.get(key) === opening) this.shells.delete(key);
+    };
+    opening.then((shell) => shell.onClosed(evict), evict); // a failed connect may be retried too
+    return opening;
   }
 
   sql(target: Target, database?: string): Promise<SqlClient> {

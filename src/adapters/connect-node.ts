@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ClusterConfig } from '../config/normalise-inventory';
 import { resolveSecret, type Env } from '../config/resolve-secret';
+import { revocationsOnly } from './host-key-verifier';
 import { PgSqlClient } from './pg-sql-client';
 import { SshRemoteShell, type SshLogger } from './ssh-remote-shell';
 
@@ -10,7 +11,10 @@ import { SshRemoteShell, type SshLogger } from './ssh-remote-shell';
 export interface ShellTarget {
   readonly host: string;
   readonly sshPort: number;
-  /** Extra pinned fingerprints for this host, on top of the cluster's known_hosts. */
+  /**
+   * Pinned fingerprints for this host. With these, or the inventory's `hostKeys` of the node at this
+   * host and port, only they are accepted: known_hosts then counts only for @revoked keys.
+   */
   readonly hostKeys?: readonly string[];
 }
 
@@ -26,17 +30,32 @@ async function secret(ref: Parameters<typeof resolveSecret>[0], env: Env, what: 
   return r.value;
 }
 
+/**
+ * The fingerprints pinned for the host a shell goes to: the target's own and those of every
+ * inventory node at that host and SSH port. Plans carry no pins (their targets are public and
+ * hashed); they are looked up here, so a pin edited in the inventory takes effect at once.
+ */
+export function hostKeyPinsFor(cluster: ClusterConfig, target: ShellTarget): string[] {
+  const fromNodes = cluster.nodes
+    .filter((n) => n.host.toLowerCase() === target.host.toLowerCase() && n.sshPort === target.sshPort)
+    .flatMap((n) => n.hostKeys);
+  return [...new Set([...(target.hostKeys ?? []), ...fromNodes])];
+}
+
 export async function connectShell(
   cluster: ClusterConfig,
   target: ShellTarget,
   env: Env,
   logger?: SshLogger,
 ): Promise<SshRemoteShell> {
-  const [privateKey, knownHosts, passphrase] = await Promise.all([
+  const [privateKey, knownHostsFile, passphrase] = await Promise.all([
     readFile(cluster.ssh.privateKeyFile),
     cluster.ssh.knownHostsFile ? readFile(cluster.ssh.knownHostsFile, 'utf8') : undefined,
     cluster.ssh.passphrase ? secret(cluster.ssh.passphrase, env, 'SSH key passphrase') : undefined,
   ]);
+  const pins = hostKeyPinsFor(cluster, target);
+  const knownHosts =
+    knownHostsFile !== undefined && pins.length > 0 ? revocationsOnly(knownHostsFile) : knownHostsFile;
   return SshRemoteShell.connect({
     host: target.host,
     port: target.sshPort,
@@ -44,17 +63,23 @@ export async function connectShell(
     privateKey,
     ...(passphrase !== undefined && { passphrase }),
     ...(knownHosts !== undefined && { knownHosts }),
-    ...(target.hostKeys && target.hostKeys.length > 0 && { fingerprints: target.hostKeys }),
+    ...(pins.length > 0 && { fingerprints: pins }),
     ...(logger && { logger }),
   });
 }
 
 export async function connectSql(cluster: ClusterConfig, target: SqlTarget, env: Env): Promise<PgSqlClient> {
+  const { mode, caFile } = cluster.db.tls;
+  const [password, ca] = await Promise.all([
+    secret(cluster.db.password, env, `password of ${cluster.db.user}`),
+    caFile ? readFile(caFile, 'utf8') : undefined,
+  ]);
   return PgSqlClient.connect({
     host: target.host,
     port: target.port,
     user: cluster.db.user,
     database: target.database ?? cluster.db.database,
-    password: await secret(cluster.db.password, env, `password of ${cluster.db.user}`),
+    password,
+    tls: { mode, ...(ca !== undefined && { ca }) },
   });
 }

@@ -66,6 +66,18 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
   return entries;
 }
 
+/**
+ * Only the `@revoked` lines of known_hosts text: for a host pinned by its own fingerprints, so a
+ * broader known_hosts line cannot widen what its pins accept, while a revocation still applies.
+ */
+export function revocationsOnly(knownHosts: string): string {
+  return knownHosts
+    .split(/\r?\n/)
+    .filter((line) => line.trim().startsWith('@revoked'))
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
 /** Whether a known_hosts host field names this host (plain patterns with `*`, `?`, `!`, or hashed). */
 export function hostFieldMatches(field: string, name: string): boolean {
   if (field.startsWith('|1|')) return hashedMatches(field, name);

@@ -1,5 +1,15 @@
+import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'pg';
 import type { SqlClient, SqlOptions, SqlResult } from '../ports/sql-client';
+
+/** As libpq's sslmode; `prefer` tries TLS and falls back to a plain connection only if the server has none. */
+export type PgTlsMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+
+export interface PgTls {
+  readonly mode: PgTlsMode;
+  /** PEM of the CA(s) to verify the server with: needed by verify-ca/verify-full; makes require verify too. */
+  readonly ca?: string | Buffer;
+}
 
 export interface PgConnectOptions {
   readonly host: string;
@@ -9,6 +19,46 @@ export interface PgConnectOptions {
   readonly password: string;
   readonly connectTimeoutMs?: number;
   readonly applicationName?: string;
+  /** Default: prefer. */
+  readonly tls?: PgTls;
+}
+
+/** The server asked for the password in clear text over a connection without TLS: it was not sent. */
+export class CleartextPasswordRefused extends Error {
+  override readonly name = 'CleartextPasswordRefused';
+  readonly code = 'cleartext-password-refused';
+  constructor(target: string) {
+    super(
+      `${target}: the server asked for the password in clear text; set the server to scram-sha-256/md5 ` +
+        `or require TLS (db.tls.mode: require, verify-ca or verify-full)`,
+    );
+  }
+}
+
+const NO_SERVER_TLS = 'The server does not support SSL connections';
+
+function sslFor(tls: PgTls): false | ConnectionOptions {
+  const ca = tls.ca;
+  switch (tls.mode) {
+    case 'disable':
+      return false;
+    case 'prefer':
+      return { rejectUnauthorized: false };
+    case 'require':
+      // As libpq: with a CA given, require checks the chain (not the name), as verify-ca does.
+      return ca === undefined
+        ? { rejectUnauthorized: false }
+        : { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-ca':
+      return {
+        ...(ca !== undefined && { ca }),
+        rejectUnauthorized: true,
+        checkServerIdentity: () => undefined,
+      };
+    case 'verify-full':
+      // Node checks the certificate's names (DNS or IP SANs) against the host.
+      return { ...(ca !== undefined && { ca }), rejectUnauthorized: true };
+  }
 }
 
 /** SqlClient over one node-postgres connection. Works for PostgreSQL, KingbaseES and pgpool. */
@@ -30,19 +80,57 @@ export class PgSqlClient implements SqlClient {
   }
 
   static async connect(options: PgConnectOptions): Promise<PgSqlClient> {
-    const client = new Client({
+    const tls = options.tls ?? { mode: 'prefer' };
+    if (tls.mode !== 'prefer') return PgSqlClient.open(options, sslFor(tls));
+    try {
+      return await PgSqlClient.open(options, sslFor(tls));
+    } catch (err) {
+      // Only a server without TLS gets a second, plain attempt; any other failure stands.
+      if ((err as Error).message !== NO_SERVER_TLS) throw err;
+      return PgSqlClient.open(options, false);
+    }
+  }
+
+  private static async open(options: PgConnectOptions, ssl: false | ConnectionOptions): Promise<PgSqlClient> {
+    const target = `${options.user}@${options.host}:${options.port}/${options.database}`;
+    let cleartextAsked = false;
+    const client: Client = new Client({
       host: options.host,
       port: options.port,
       user: options.user,
       database: options.database,
-      password: options.password,
+      // node-pg asks this for every password exchange; the listener below runs first and tells a
+      // cleartext request apart. Cleartext inside TLS is allowed (libpq does too): only verify-full
+      // also proves who receives it.
+      password: () => {
+        if (cleartextAsked && !encrypted(client)) {
+          socketOf(client)?.destroy();
+          throw new CleartextPasswordRefused(target);
+        }
+        return options.password;
+      },
+      ssl,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       application_name: options.applicationName ?? 'kbops',
     });
+    (client.connection as unknown as NodeJS.EventEmitter).on(
+      'authenticationCleartextPassword',
+      () => (cleartextAsked = true),
+    );
     // An idle connection that the server drops must not crash the process (see `usable`).
     client.on('error', () => undefined);
-    await client.connect();
-    return new PgSqlClient(client, `${options.user}@${options.host}:${options.port}/${options.database}`);
+    try {
+      await client.connect();
+    } catch (err) {
+      socketOf(client)?.destroy();
+      throw err;
+    }
+    return new PgSqlClient(client, target);
+  }
+
+  /** True when the connection runs over TLS. */
+  get encrypted(): boolean {
+    return encrypted(this.client);
   }
 
   async query<R extends Record<string, unknown> = Record<string, unknown>>(
@@ -101,4 +189,12 @@ export class PgSqlClient implements SqlClient {
   async close(): Promise<void> {
     await this.client.end();
   }
+}
+
+function socketOf(client: Client): { destroy(): void; encrypted?: boolean } | undefined {
+  return (client.connection as unknown as { stream?: { destroy(): void; encrypted?: boolean } }).stream;
+}
+
+function encrypted(client: Client): boolean {
+  return socketOf(client)?.encrypted === true;
 }

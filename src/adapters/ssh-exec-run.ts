@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import type { Client, ClientChannel } from 'ssh2';
 import type { ExecOptions, ExecResult } from '../ports/remote-shell';
-import { cmd, or, redirect, withPidReport, type ShellCommand } from '../shell/shell-command';
+import { cmd, or, redirect, wrapRemote, type ShellCommand } from '../shell/shell-command';
 import { LineSplitter } from './line-splitter';
 import { ExecAbortError, ExecTimeoutError, SshSessionError } from './ssh-errors';
 
@@ -29,6 +30,37 @@ export class Stopper {
   }
 }
 
+/** Keeps the last `cap` characters of a stream, counting what it dropped. */
+export class TailBuffer {
+  private parts: string[] = [];
+  private size = 0;
+  dropped = 0;
+
+  constructor(private readonly cap: number) {}
+
+  push(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    // Compact at twice the cap, so a flood of small lines costs linear time.
+    if (this.size >= 2 * this.cap) this.compact();
+  }
+
+  text(): string {
+    if (this.size > this.cap) this.compact();
+    return this.parts.join('');
+  }
+
+  private compact(): void {
+    const all = this.parts.join('');
+    const keep = all.slice(-this.cap);
+    this.dropped += all.length - keep.length;
+    this.parts = [keep];
+    this.size = keep.length;
+  }
+}
+
+export const DEFAULT_BUFFERED_CHARS = 64 * 1024;
+
 export interface ExecContext {
   readonly client: Client;
   readonly target: string;
@@ -44,10 +76,12 @@ export function stopError(target: string, s: Stop, outcome: string, confirmed: b
 }
 
 /**
- * Runs one command on its own channel. The command is wrapped so the remote shell first prints its PID on
- * stderr, tagged with a per-exec nonce and stripped from the output. An SSH server makes each session's
- * shell a session leader (setsid), so that PID is the process group of everything the command starts; on
- * a stop, a second session runs `kill -s KILL -- -PGID`, and only then does the promise reject.
+ * Runs one command on its own channel. The command is wrapped (see wrapRemote) so the remote shell first
+ * prints its PID on stderr, tagged with a per-exec nonce and stripped from the output. An SSH server makes
+ * each session's shell a session leader (setsid), so that PID is the process group of everything the
+ * command starts; on a stop, a second session runs `kill -s KILL -- -PGID`, and only then does the
+ * promise reject. If the connection dies instead, the wrapper's watchdog kills the group on the host.
+ * Each stream keeps only its tail in memory, and callback lines are cut at MAX_LINE.
  */
 export function runSshExec(
   ctx: ExecContext,
@@ -57,7 +91,9 @@ export function runSshExec(
 ): Promise<ExecResult> {
   const { target, logger } = ctx;
   const startedAt = performance.now();
-  const marker = `kbops-pgid-${randomBytes(8).toString('hex')}:`;
+  const nonce = randomBytes(8).toString('hex');
+  const marker = `kbops-pgid-${nonce}:`;
+  const cap = options.maxBufferedChars ?? DEFAULT_BUFFERED_CHARS;
   return new Promise<ExecResult>((resolve, reject) => {
     let channel: ClientChannel | undefined;
     let pgid: number | undefined;
@@ -67,8 +103,9 @@ export function runSshExec(
     let pending = 3; // channel close, stdout end, stderr end
     let settled = false;
     let wakeKiller: (() => void) | undefined;
-    const stdout: string[] = [];
-    const stderr: string[] = [];
+    const stdout = new TailBuffer(cap);
+    const stderr = new TailBuffer(cap);
+    const decoder = new StringDecoder('utf8');
 
     const settle = (fn: () => void): void => {
       if (settled) return;
@@ -82,20 +119,26 @@ export function runSshExec(
         logger?.warn({ target, err }, 'output line callback threw; continuing');
       }
     };
-    const out = new LineSplitter((line, nl) => {
-      stdout.push(line + nl);
-      safely(options.onStdoutLine, line);
-    });
-    const err = new LineSplitter((line, nl) => {
+    // stdout is kept as it came (a file read through base64 is one long line); stderr by lines,
+    // since the PID report must be cut out of it.
+    const out = options.onStdoutLine
+      ? new LineSplitter((line) => safely(options.onStdoutLine, line))
+      : undefined;
+    const err = new LineSplitter((line, nl, cut) => {
       const m =
         pgid === undefined && line.startsWith(marker) ? /^\d{1,10}$/.exec(line.slice(marker.length)) : null;
       // PGID 0 or 1 would make `kill -- -N` hit far more than this command.
       if (m === null || Number(m[0]) <= 1) {
-        stderr.push(line + nl);
+        stderr.push(cut ? `${line} [line cut at ${line.length} characters]\n` : line + nl);
         safely(options.onStderrLine, line);
         return;
       }
       pgid = Number(m[0]);
+      try {
+        options.onStarted?.({ pgid, nonce });
+      } catch (e) {
+        logger?.warn({ target, err: e }, 'onStarted callback threw; continuing');
+      }
       wakeKiller?.();
       // The killer gave up waiting for this PID; kill late rather than leave the command running.
       if (settled && stopper.stop !== undefined) void killGroup(ctx, pgid).then(() => channel?.close());
@@ -110,12 +153,15 @@ export function runSshExec(
         return;
       }
       const durationMs = performance.now() - startedAt;
-      const result = {
+      const result: ExecResult = {
         exitCode,
         signal: exitSignal,
-        stdout: stdout.join(''),
-        stderr: stderr.join(''),
+        stdout: stdout.text(),
+        stderr: stderr.text(),
         durationMs,
+        ...((stdout.dropped > 0 || stderr.dropped > 0) && {
+          truncated: { stdout: stdout.dropped, stderr: stderr.dropped },
+        }),
       };
       settle(() => resolve(result));
     };
@@ -155,13 +201,17 @@ export function runSshExec(
 
     stopper.onStop((s) => void kill(s));
     try {
-      ctx.client.exec(withPidReport(marker, command).text, (openErr, ch) => {
+      ctx.client.exec(wrapRemote(marker, nonce, command).text, (openErr, ch) => {
         if (openErr) return failToStart(openErr, 'cannot open an SSH session');
         channel = ch;
-        ch.on('data', (chunk: Buffer) => out.push(chunk));
+        ch.on('data', (chunk: Buffer) => {
+          stdout.push(decoder.write(chunk));
+          out?.push(chunk);
+        });
         ch.stderr.on('data', (chunk: Buffer) => err.push(chunk));
         ch.on('end', () => {
-          out.end();
+          stdout.push(decoder.end());
+          out?.end();
           finish();
         });
         ch.stderr.on('end', () => {

@@ -39,6 +39,7 @@ export interface SshConnectOptions {
  */
 export class SshRemoteShell implements RemoteShell {
   private connectionClosed = false;
+  private readonly closeListeners: Array<() => void> = [];
   private readonly context: ExecContext;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
@@ -57,7 +58,10 @@ export class SshRemoteShell implements RemoteShell {
       logger,
       connectionClosed: () => this.connectionClosed,
     };
-    client.on('close', () => (this.connectionClosed = true));
+    client.on('close', () => {
+      this.connectionClosed = true;
+      for (const cb of this.closeListeners.splice(0)) cb();
+    });
     client.on('error', (err) => logger?.warn({ target, err }, 'SSH connection error'));
   }
 
@@ -144,6 +148,17 @@ export class SshRemoteShell implements RemoteShell {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** True once the connection has closed or failed; a closed shell never runs anything again. */
+  get closed(): boolean {
+    return this.connectionClosed;
+  }
+
+  /** Calls `cb` once when the connection closes (at once if it already has), e.g. to drop it from a cache. */
+  onClosed(cb: () => void): void {
+    if (this.connectionClosed) cb();
+    else this.closeListeners.push(cb);
   }
 
   async close(): Promise<void> {

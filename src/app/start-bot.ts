@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { kingbaseCommands } from '../../commands/kingbase-commands';
 import { systemClock } from '../adapters/system-clock';
@@ -13,7 +12,9 @@ import { SlackSurface } from '../slack/slack-surface';
 import { UserGroups } from '../slack/user-groups';
 import { WebApiSlackApi } from '../slack/web-api-slack-api';
 import { createRunStore } from '../store/create-run-store';
-import { composeRuns } from './compose-runs';
+import { composeRuns, ENGINE_POLL_MS } from './compose-runs';
+import { healthHandler, startHealthServer } from './health-server';
+import { newInstanceId } from './instance-id';
 
 // Composition of the Slack bot: store, run service, engine (worker), paced outbox, Bolt app.
 
@@ -21,6 +22,8 @@ export interface Bot {
   readonly port: number;
   readonly store: RunStore;
   readonly engine: Engine;
+  /** This process's instance id: the owner of the runs it executes. */
+  readonly owner: string;
   stop(): Promise<void>;
 }
 
@@ -36,15 +39,18 @@ export interface BotOptions {
 export async function startBot(o: BotOptions): Promise<Bot> {
   const { options, inventory, logger } = o;
   if (!options.SLACK_BOT_TOKEN) throw new Error('SLACK_BOT_TOKEN is not set');
+  // Unique per process: two replicas on one host never take each other's runs for their own.
+  const owner = newInstanceId({ KBOPS_INSTANCE_ID: options.KBOPS_INSTANCE_ID });
   const store = await createRunStore({
     ...(options.KBOPS_STATE_DATABASE_URL !== undefined && { databaseUrl: options.KBOPS_STATE_DATABASE_URL }),
     ...(options.KBOPS_STATE_DIR !== undefined && { dataDir: options.KBOPS_STATE_DIR }),
+    env: o.env,
+    instanceId: owner,
   });
   // Filled once the Slack client exists; until then nobody is in any group (fail closed).
   const late: { surface?: SlackSurface; groups?: UserGroups } = {};
   const groupsOf = (user: string) => late.groups?.groupsOf(user) ?? [];
-  const owner = process.env.KBOPS_INSTANCE_ID ?? `kbops@${hostname()}`;
-  const { deps, engine } = composeRuns({
+  const runs = composeRuns({
     inventory,
     env: o.env,
     store,
@@ -52,6 +58,21 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     surface: () => late.surface!,
     owner,
     onError: (what, err) => logger.error({ err }, `${what} failed`),
+  });
+  const { deps, engine } = runs;
+  const socketMode = options.SLACK_APP_TOKEN !== undefined;
+  const slack = { authenticated: false, socketUp: false };
+  const healthz = healthHandler({
+    lastTickAt: () => engine.lastTickAt(),
+    maxTickAgeMs: 3 * ENGINE_POLL_MS + 10_000,
+    pingStore: async () => void (await store.getLock('kbops-healthz')),
+    slackProblem: () =>
+      !slack.authenticated
+        ? 'auth.test failed at start'
+        : socketMode && !slack.socketUp
+          ? 'the Socket Mode connection is down'
+          : undefined,
+    onUnhealthy: (part, reason) => logger.warn({ part, reason }, 'healthz: unhealthy'),
   });
 
   // The surface needs the app's client, and the app's handlers need the surface.
@@ -66,6 +87,8 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     },
     commands: kingbaseCommands(),
     logger,
+    healthz,
+    onSocketState: (up) => (slack.socketUp = up),
   });
   const outbox = new SlackOutbox(new WebApiSlackApi(app.client), systemClock, {
     ...(o.minIntervalMs !== undefined && { minIntervalMs: o.minIntervalMs }),
@@ -95,18 +118,26 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   await groups.refresh();
   groups.start();
   late.groups = groups;
-  const interrupted = await engine.start();
+  const interrupted = await runs.start();
   for (const r of interrupted)
     logger.warn({ runId: r.id, cluster: r.cluster }, 'run interrupted by a restart: resume or roll back');
-  const server = (options.SLACK_APP_TOKEN ? await app.start() : await app.start(options.PORT)) as
+  slack.authenticated = await app.client.auth.test().then(
+    (r) => r.ok === true,
+    (err: unknown) => (logger.error({ err }, 'Slack auth.test failed: check SLACK_BOT_TOKEN'), false),
+  );
+  // Socket Mode: the app's HTTP port serves only /healthz; HTTP mode: Bolt's receiver serves it.
+  const health = socketMode ? await startHealthServer(options.PORT, healthz) : undefined;
+  const server = (socketMode ? await app.start() : await app.start(options.PORT)) as
     { address?: () => { port: number } } | undefined;
-  const port = typeof server?.address === 'function' ? server.address().port : options.PORT;
+  const port = health?.port ?? (typeof server?.address === 'function' ? server.address().port : options.PORT);
   logger.info({ port, owner }, 'kbops is listening');
   return {
     port,
     store,
     engine,
+    owner,
     stop: async () => {
+      await health?.close();
       groups.stop();
       await app.stop();
       await engine.stop();

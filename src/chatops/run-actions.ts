@@ -1,7 +1,7 @@
 import type { Json } from '../core/json';
 import type { Run } from '../core/run';
-import { audit, say, type CommandContext } from './chatops';
-import { isMember } from './cluster-access';
+import { audit, refuse, say, shownInput, type CommandContext } from './chatops';
+import { canOperateIn, isMember, unverifiedRefusal, type Principals } from './cluster-access';
 import { rootMessage } from './run-messages';
 
 // Button clicks on a run's root message. The value is only the run id: who clicked is checked
@@ -17,6 +17,12 @@ export const RUN_ACTIONS = [
 ] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
+/** What a run id looks like (kbops makes R + 8 characters); anything else is refused before a lookup. */
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+
+/** What lets kbops change a cluster: not from a front end that cannot tell people apart. */
+const UNVERIFIED_GATED = new Set<RunAction>(['run.approve', 'run.retry', 'run.resume', 'run.rollback']);
+
 /** Refusals that mean the clicked message no longer shows the run as it is. */
 const STALE = new Set(['not-awaiting', 'expired']);
 
@@ -29,23 +35,28 @@ export async function handleRunAction(
 ): Promise<void> {
   const { user, channel } = ctx.actor;
   const tell = (text: string) => ctx.surface.ephemeral(channel, user, say(text));
-  const run = await ctx.deps.store.getRun(runId.slice(0, 40));
+  if (!RUN_ID.test(runId)) return tell(`run: ${shownInput(runId)} is not a run id (see \`/kingbase runs\`).`);
+  const run = await ctx.deps.store.getRun(runId);
   const cluster = run && ctx.deps.inventory.clusters[run.cluster];
-  if (!run || !cluster) return tell(`There is no run ${runId.slice(0, 40)}.`);
+  if (!run || !cluster) return tell(`run: there is no run ${shownInput(runId)}.`);
   await audit(ctx, run.cluster, action, { runId: run.id });
   const a = cluster.access;
-  const allowed =
-    action === 'run.approve' || action === 'run.reject'
-      ? true // the approval policy decides, and says why not
-      : action === 'run.cancel'
-        ? user === run.requester ||
-          isMember(a.approvers, user, ctx.deps.groupsOf) ||
-          isMember(a.admins, user, ctx.deps.groupsOf)
-        : isMember(a.approvers, user, ctx.deps.groupsOf) || isMember(a.admins, user, ctx.deps.groupsOf);
-  if (!allowed) {
-    await audit(ctx, run.cluster, `${action}-refused`, { runId: run.id, reason: 'not allowed' });
-    return tell(`You may not ${action.slice(4)} runs on ${run.cluster}.`);
-  }
+  const verb = action.slice(4);
+  const member = (p: Principals) => isMember(p, user, ctx.deps.groupsOf);
+  const refusal = !canOperateIn(cluster, channel)
+    ? `${cluster.name} may be operated only in its own channels: ${verb} it there.`
+    : ctx.deps.unverifiedUsers && UNVERIFIED_GATED.has(action)
+      ? unverifiedRefusal(cluster, `${verb} runs`)
+      : action === 'run.approve' || action === 'run.reject'
+        ? undefined // the approval policy decides, and says why not
+        : action === 'run.cancel'
+          ? user === run.requester || member(a.approvers) || member(a.admins)
+            ? undefined
+            : `You may not ${verb} runs on ${run.cluster}.`
+          : member(a.approvers) || member(a.admins)
+            ? undefined
+            : `You may not ${verb} runs on ${run.cluster}.`;
+  if (refusal !== undefined) return refuse(ctx, run.cluster, action, refusal, { runId: run.id });
   const r = await dispatch(action, run, ctx, planHash ?? run.plan.hash);
   if (!r.ok) {
     await tell(`:no_entry_sign: ${r.failure.message}${r.failure.hint ? `\n${r.failure.hint}` : ''}`);

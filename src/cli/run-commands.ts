@@ -4,6 +4,7 @@ import { systemClock } from '../adapters/system-clock';
 import type { Inventory } from '../config/normalise-inventory';
 import type { Env } from '../config/resolve-secret';
 import type { Run } from '../core/run';
+import { RUN_ID } from '../chatops/run-actions';
 import { Executor } from '../engine/executor';
 import { RunService } from '../engine/run-service';
 import { createRunStore } from '../store/create-run-store';
@@ -50,6 +51,10 @@ export async function rollbackCommand(argv: readonly string[], ctx: RunCommandCo
     ctx.io.err('usage: kbops rollback <run id> --yes');
     return 64;
   }
+  if (!RUN_ID.test(id)) {
+    ctx.io.err(`kbops: run: ${JSON.stringify(id.slice(0, 40))} is not a run id (see kbops runs)`);
+    return 64;
+  }
   const store = await openStore(ctx);
   try {
     const run = await store.getRun(id);
@@ -63,6 +68,12 @@ export async function rollbackCommand(argv: readonly string[], ctx: RunCommandCo
     if (!rest.includes('--yes')) {
       ctx.io.out(`run ${id} is ${run.state}; add --yes to undo its changes`);
       return 0;
+    }
+    if (!cluster.allowUnattendedCli) {
+      ctx.io.err(
+        `kbops: cluster ${cluster.name} does not allow unattended CLI runs (allowUnattendedCli): roll run ${id} back from Slack (/kingbase rollback ${id})`,
+      );
+      return 2;
     }
     const connectorFor = () => new ClusterConnector(cluster, ctx.env);
     const service = new RunService({

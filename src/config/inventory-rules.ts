@@ -65,6 +65,8 @@ function clusterProblems(name: string, cluster: Record<string, unknown>): Config
     }
   });
 
+  problems.push(...tlsProblems(base, cluster.db));
+
   if (isRecord(cluster.manager)) {
     const manager = cluster.manager;
     const managerNodes = arr(manager.nodes);
@@ -103,6 +105,29 @@ function clusterProblems(name: string, cluster: Record<string, unknown>): Config
     }
   }
   return problems;
+}
+
+function tlsProblems(base: string, db: unknown): ConfigProblem[] {
+  const tls = isRecord(db) && isRecord(db.tls) ? db.tls : undefined;
+  if (tls === undefined) return [];
+  const mode = str(tls.mode) ?? 'prefer';
+  if ((mode === 'verify-ca' || mode === 'verify-full') && tls.caFile === undefined) {
+    return [
+      {
+        path: `${base}.db.tls.caFile`,
+        message: `db.tls.mode ${mode} verifies the server's certificate: give the CA that signed it in caFile`,
+      },
+    ];
+  }
+  if ((mode === 'disable' || mode === 'prefer') && tls.caFile !== undefined) {
+    return [
+      {
+        path: `${base}.db.tls.caFile`,
+        message: `db.tls.mode ${mode} never checks a certificate, so caFile would be ignored: use require, verify-ca or verify-full`,
+      },
+    ];
+  }
+  return [];
 }
 
 /** Rules that span fields. Works on the raw document; shape errors are the schema's job. */

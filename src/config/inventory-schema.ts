@@ -22,12 +22,27 @@ export const portSchema = z
   .min(1, { error: 'must be between 1 and 65535' })
   .max(65535, { error: 'must be between 1 and 65535' });
 
+// Paths end up in shell commands (quoted), in config files (pgpool.conf, recovery.conf) and in
+// messages: a plain character set keeps quotes, newlines and look-alikes out of all of them.
+const PATH_CHARS = /^[A-Za-z0-9._/+@%,:=~{}-]*$/;
+
 export const absolutePathSchema = z
   .string()
   .min(1)
-  .refine((p) => p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\0'), {
+  .max(1024)
+  .refine((p) => p.startsWith('/') && !p.split('/').includes('..'), {
     message: 'must be an absolute path without ".."',
+  })
+  .refine((p) => PATH_CHARS.test(p), {
+    message:
+      'may hold only letters, digits and . _ - + @ % , : = ~ { } / (no spaces, quotes or control characters)',
   });
+
+// Database and PCP user and database names go into connection strings (primary_conninfo) and
+// pcp/psql arguments: identifiers only, so none can smuggle a second key=value or an option.
+const dbIdentSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, {
+  message: 'must be an identifier: a letter or _, then letters, digits, _, $ or - (at most 63)',
+});
 
 /** Secrets are never written in the inventory: only where to find them. */
 export const secretRefSchema = z
@@ -76,7 +91,13 @@ const nodeSchema = z.strictObject({
   clusterPath: absolutePathSchema.optional().describe('per-node override of the cluster path'),
   dataDir: absolutePathSchema.optional().describe('data directory (default: <clusterPath>/db/data)'),
   binDir: absolutePathSchema.optional().describe('database tools directory (default: <clusterPath>/db/bin)'),
-  hostKeys: z.array(fingerprintSchema).min(1).optional().describe('pinned SSH host key fingerprints'),
+  hostKeys: z
+    .array(fingerprintSchema)
+    .min(1)
+    .optional()
+    .describe(
+      'pinned SSH host key fingerprints; when given, the only keys accepted for this node (known_hosts then counts only for @revoked lines)',
+    ),
 });
 
 const managerNodeSchema = z.strictObject({
@@ -91,7 +112,7 @@ const managerSchema = z.strictObject({
   kind: z
     .enum(['kingbasecluster', 'pgpool'], { error: 'unknown manager kind: use kingbasecluster or pgpool' })
     .describe('cluster manager product'),
-  pcpUser: z.string().min(1).optional().describe('PCP user (default: db.user)'),
+  pcpUser: dbIdentSchema.optional().describe('PCP user (default: db.user)'),
   binDir: absolutePathSchema
     .optional()
     .describe(
@@ -136,6 +157,28 @@ const accessSchema = z
     autoRollback: true,
   });
 
+// The default is libpq's: TLS when the server offers it. Whatever the mode, kbops never sends the
+// password in clear text over a connection without TLS (see pg-sql-client).
+export const tlsModeSchema = z
+  .enum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full'], {
+    error: 'unknown TLS mode: use disable, prefer, require, verify-ca or verify-full',
+  })
+  .describe(
+    'as libpq sslmode: prefer uses TLS when the server offers it; require insists on it; verify-ca also checks the certificate chain; verify-full also its host name',
+  );
+
+const dbTlsSchema = z
+  .strictObject({
+    mode: tlsModeSchema.default('prefer'),
+    caFile: absolutePathSchema
+      .optional()
+      .describe(
+        "PEM file of the CA that signed the servers' certificates (required by verify-ca and verify-full)",
+      ),
+  })
+  .default({ mode: 'prefer' })
+  .describe('TLS for SQL connections; a cleartext password request without TLS is always refused');
+
 const clusterSchema = z
   .strictObject({
     dialect: dialectSchema,
@@ -157,9 +200,10 @@ const clusterSchema = z
       .describe('how kbops logs in to the hosts'),
     db: z
       .strictObject({
-        user: z.string().min(1).max(63).describe('database superuser, e.g. SYSTEM'),
-        database: z.string().min(1).max(63).describe('database to connect to, e.g. TEST'),
+        user: dbIdentSchema.describe('database superuser, e.g. SYSTEM'),
+        database: dbIdentSchema.describe('database to connect to, e.g. TEST'),
         password: secretRefSchema.describe('password of db.user'),
+        tls: dbTlsSchema,
       })
       .describe('database login'),
     nodes: z
@@ -192,3 +236,4 @@ export type ParsedInventory = z.output<typeof inventorySchema>;
 export type ParsedCluster = ParsedInventory['clusters'][string];
 export type SecretRef = z.output<typeof secretRefSchema>;
 export type Dialect = z.output<typeof dialectSchema>;
+export type TlsMode = z.output<typeof tlsModeSchema>;

@@ -109,6 +109,10 @@ async function checkReferencedFiles(inventory: Inventory, env: Env) {
       );
       if (kh) problems.push(kh);
     }
+    if (c.db.tls.caFile) {
+      const ca = await fileProblem(c.db.tls.caFile, `${base}.db.tls.caFile`, 'CA file', false);
+      if (ca) problems.push(ca);
+    }
     if (c.ssh.passphrase) await checkSecret(c.ssh.passphrase, `${base}.ssh.passphrase`);
     await checkSecret(c.db.password, `${base}.db.password`);
     if (c.manager && c.manager.pcpPassword !== c.db.password) {

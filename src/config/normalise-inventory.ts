@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { Dialect, ParsedCluster, ParsedInventory, SecretRef } from './inventory-schema';
+import type { Dialect, ParsedCluster, ParsedInventory, SecretRef, TlsMode } from './inventory-schema';
 import { defaultSqlPort } from './inventory-rules';
 
 export interface NodeConfig {
@@ -10,7 +10,10 @@ export interface NodeConfig {
   readonly clusterPath: string;
   readonly dataDir: string;
   readonly binDir: string;
-  /** Pinned fingerprints; empty means "look the host up in ssh.knownHostsFile". */
+  /**
+   * Pinned fingerprints. When given, the only keys accepted for this node (ssh.knownHostsFile then
+   * counts for it only through @revoked lines); empty means "look the host up in ssh.knownHostsFile".
+   */
   readonly hostKeys: readonly string[];
 }
 
@@ -40,7 +43,12 @@ export interface ClusterConfig {
     readonly passphrase?: SecretRef;
     readonly knownHostsFile?: string;
   };
-  readonly db: { readonly user: string; readonly database: string; readonly password: SecretRef };
+  readonly db: {
+    readonly user: string;
+    readonly database: string;
+    readonly password: SecretRef;
+    readonly tls: { readonly mode: TlsMode; readonly caFile?: string };
+  };
   readonly nodes: readonly NodeConfig[];
   readonly manager?: ManagerConfig;
   readonly access: ParsedCluster['access'];
@@ -96,7 +104,12 @@ function normaliseCluster(name: string, c: ParsedCluster): ClusterConfig {
       ...(c.ssh.passphrase && { passphrase: c.ssh.passphrase }),
       ...(c.ssh.knownHostsFile && { knownHostsFile: c.ssh.knownHostsFile }),
     },
-    db: c.db,
+    db: {
+      user: c.db.user,
+      database: c.db.database,
+      password: c.db.password,
+      tls: { mode: c.db.tls.mode, ...(c.db.tls.caFile && { caFile: c.db.tls.caFile }) },
+    },
     nodes,
     ...(manager && { manager }),
     access: c.access,

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { absolutePathSchema } from './inventory-schema';
 import type { ConfigProblem } from './inventory-rules';
@@ -28,7 +30,16 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
     .optional()
     .describe('state database; without it an embedded store is used'),
-  KBOPS_STATE_DIR: absolutePathSchema.optional().describe('directory of the embedded state store'),
+  KBOPS_STATE_DIR: absolutePathSchema
+    .optional()
+    .describe(
+      'directory of the embedded state store, one process at a time (default: $XDG_STATE_HOME/kbops, else ~/.local/state/kbops; /var/lib/kbops in the image)',
+    ),
+  KBOPS_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be 1-64 letters, digits, ., _ or -' })
+    .optional()
+    .describe('stable name of this kbops instance (default kbops); each process adds @host/pid/random to it'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -66,5 +77,20 @@ export function readEnvOptions(env: Env = process.env): EnvOptionsResult {
     });
   }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
-  return { ok: true, options: parsed.data };
+  // Normalised: every front end opens the same embedded store wherever it is started from.
+  return {
+    ok: true,
+    options: { ...parsed.data, KBOPS_STATE_DIR: parsed.data.KBOPS_STATE_DIR ?? defaultStateDir(env) },
+  };
+}
+
+/**
+ * The embedded store's directory when KBOPS_STATE_DIR is unset: absolute, never relative to the
+ * working directory (XDG base directories; the image sets KBOPS_STATE_DIR to its volume).
+ */
+export function defaultStateDir(env: Env): string {
+  const xdg = env.XDG_STATE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'kbops');
+  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir();
+  return join(home, '.local', 'state', 'kbops');
 }

@@ -91,6 +91,7 @@ export const actionSchema = z.discriminatedUnion('kind', [
     argv: z.array(z.string()).min(1),
     stdinSecret: z.enum(['db.password', 'pcp.password']).optional(),
     okExitCodes: z.array(z.number().int()).min(1).optional(),
+    refusedExitCodes: z.array(z.number().int().min(1)).min(1).optional(),
     progress: z.strictObject({ kind: z.literal('basebackup') }).optional(),
   }),
   z.strictObject({
@@ -104,6 +105,7 @@ export const actionSchema = z.discriminatedUnion('kind', [
     path: z.string().startsWith('/'),
     expectedSha256: sha256.nullable(),
     edit: fileEditSchema,
+    backup: z.string().startsWith('/').optional(),
     mode: z.number().int().min(0).max(0o7777).optional(),
     secrets: z
       .array(
@@ -139,8 +141,17 @@ export const stepSchema = z.strictObject({
   mutates: z.boolean(),
   undo: z.array(actionSchema).nullable(),
   effect: z.strictObject({ probe: probeSchema, present: conditionSchema }).optional(),
+  stallMs: positiveMs.optional(),
   approvals: z.number().int().min(1).optional(),
   note: z.string().optional(),
+});
+
+export const guardSchema = z.strictObject({
+  name: z.string().min(1),
+  target: z.string().min(1),
+  probe: probeSchema,
+  expect: conditionSchema,
+  until: z.string().min(1).optional(),
 });
 
 export const targetSchema = z.strictObject({
@@ -162,6 +173,7 @@ export const sealedPlanSchema = z.strictObject({
   createdAt: z.iso.datetime({ offset: true, message: 'must be an ISO date-time' }),
   targets: z.record(z.string(), targetSchema),
   snapshot: json,
+  guards: z.array(guardSchema).optional(),
   steps: z.array(stepSchema),
   hash: sha256,
 });
@@ -208,6 +220,20 @@ export function planProblems(plan: SealedPlan | Omit<SealedPlan, 'hash'>): strin
     actionProblems(step.action, `${at}.action`, plan.steps, i, problems);
     (step.undo ?? []).forEach((a, j) => actionProblems(a, `${at}.undo[${j}]`, plan.steps, i, problems));
     if (step.effect !== undefined) conditionProblems(step.effect.present, `${at}.effect.present`, problems);
+    if (step.stallMs !== undefined && step.stallMs > step.timeoutMs)
+      problems.push(`${at}.stallMs: ${step.stallMs} is more than the step's timeoutMs ${step.timeoutMs}`);
+    if (step.action.kind === 'file-edit' && step.action.backup === step.action.path)
+      problems.push(`${at}.action.backup: the backup cannot be the file itself`);
+  });
+  (plan.guards ?? []).forEach((g, i) => {
+    const at = `guards[${i}]`;
+    if (!Object.hasOwn(plan.targets, g.target))
+      problems.push(
+        `${at}.target: ${JSON.stringify(g.target)} is not one of the targets (${targets.join(', ')})`,
+      );
+    if (g.until !== undefined && !seen.has(g.until))
+      problems.push(`${at}.until: ${JSON.stringify(g.until)} is not a step of the plan`);
+    conditionProblems(g.expect, `${at}.expect`, problems);
   });
   return problems;
 }

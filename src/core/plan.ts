@@ -116,6 +116,11 @@ export type Action =
       /** The secret is written to the command's stdin; the command must read it from there. */
       readonly stdinSecret?: SecretName;
       readonly okExitCodes?: readonly number[];
+      /**
+       * Exit codes by which the command says it refused and changed nothing (e.g. the path it would
+       * create already exists). Such a failure has nothing of this step's to undo.
+       */
+      readonly refusedExitCodes?: readonly number[];
       readonly progress?: ProgressParser;
     }
   | {
@@ -130,6 +135,12 @@ export type Action =
       /** sha256 of the file when the plan was made (null: it did not exist). A changed file is refused. */
       readonly expectedSha256: string | null;
       readonly edit: FileEdit;
+      /**
+       * Where the previous content is kept (and, beside it in `<backup>.meta`, its mode and the sha256
+       * of what was written, which the undo checks). Outside every data directory, so no base backup
+       * copies it. Absent in plans made before kbops kept backups apart: next to the file.
+       */
+      readonly backup?: string;
       readonly mode?: number;
       /** Secrets the executor writes into the new content in place of their tokens. */
       readonly secrets?: readonly SecretInsert[];
@@ -161,10 +172,29 @@ export interface Step {
   readonly undo: readonly Action[] | null;
   /** Tells whether the step's effect is present (for resume after a crash); required when mutates. */
   readonly effect?: { readonly probe: Probe; readonly present: Condition };
+  /**
+   * Steps that report progress (a base backup) are judged by it: no progress for this long is a
+   * stall and fails the step, while timeoutMs is only the outer bound.
+   */
+  readonly stallMs?: number;
   /** Approvals this step needs before it may start, above the plan's policy (e.g. 2 for a failover). */
   readonly approvals?: number;
   /** Why this step is there, for the humans reading the plan. */
   readonly note?: string;
+}
+
+/**
+ * A fact the plan stands on, read again whenever a run starts, resumes or retries, before any
+ * step runs: a plan approved for one cluster must not run against another.
+ */
+export interface Guard {
+  /** What must still hold, for humans: "srv13's data directory does not exist". */
+  readonly name: string;
+  readonly target: string;
+  readonly probe: Probe;
+  readonly expect: Condition;
+  /** The step that changes this fact: once it has completed, the guard is not checked again. */
+  readonly until?: string;
 }
 
 export interface Plan {
@@ -178,6 +208,8 @@ export interface Plan {
   readonly targets: Readonly<Record<string, Target>>;
   /** What the planner saw (pool nodes, replication, file checksums…), to detect drift before running. */
   readonly snapshot: Json;
+  /** Re-checked before the first change (absent in plans made before guards existed). */
+  readonly guards?: readonly Guard[];
   readonly steps: readonly Step[];
 }
 

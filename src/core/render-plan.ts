@@ -1,3 +1,4 @@
+import { nameScripts, type NamedScript } from '../shell/script-names';
 import { quote } from '../shell/shell-command';
 import type { ApprovalPolicy } from './approval-policy';
 import { describeCondition } from './conditions';
@@ -27,12 +28,27 @@ export function renderPlan(plan: SealedPlan, options: RenderOptions = {}): strin
 
   out.push('', '*Targets*', '```', ...targetTable(plan), '```');
 
+  const guards = plan.guards ?? [];
+  if (guards.length > 0) {
+    out.push(
+      '',
+      `*Re-checked before the first change* (at the start, and again on resume or retry: ${guards.length})`,
+    );
+    for (const g of guards) {
+      const until = g.until === undefined ? '' : ` (until step ${g.until} has run)`;
+      out.push(
+        `- ${g.name} on ${g.target}${until}: ${describeProbe(g.probe)} gives ${describeCondition(g.expect)}`,
+      );
+    }
+  }
+
   const mutating = plan.steps.filter((s) => s.mutates).length;
   out.push(
     '',
     `*Steps* (${plan.steps.length}: ${mutating} change something, ${plan.steps.length - mutating} read-only)`,
   );
   plan.steps.forEach((step, i) => out.push('', ...renderStep(step, i, base)));
+  out.push(...wrapperLegend(wrappersIn(plan)));
   return `${out.map(redact).join('\n')}\n`;
 }
 
@@ -45,6 +61,7 @@ function renderStep(step: Step, index: number, base: number): string[] {
   if (step.approvals !== undefined && step.approvals > base)
     body.push(`!! needs ${step.approvals} approvals before it starts (the plan itself needs ${base})`);
   if (step.note !== undefined) body.push(`why: ${step.note}`);
+  if (step.stallMs !== undefined) body.push(`fails if it makes no progress for ${duration(step.stallMs)}`);
   body.push(...describeAction(step.action));
   if (step.undo !== null) {
     if (step.undo.length === 0) body.push('undo: nothing to undo');
@@ -68,6 +85,8 @@ export function describeAction(action: Action): string[] {
       if (action.stdinSecret !== undefined) lines.push(`  (${action.stdinSecret} is given on stdin)`);
       if (action.okExitCodes !== undefined)
         lines.push(`  succeeds on exit codes ${action.okExitCodes.join(', ')}`);
+      if (action.refusedExitCodes !== undefined)
+        lines.push(`  refuses, changing nothing, with exit code ${action.refusedExitCodes.join(', ')}`);
       if (action.progress !== undefined) lines.push(`  reports ${action.progress.kind} progress`);
       return lines;
     }
@@ -83,10 +102,19 @@ export function describeAction(action: Action): string[] {
         (s) =>
           `  (${s.secret}${s.encoding === 'base64' ? ', base64-encoded,' : ''} is written where ${s.token} stands)`,
       );
-      return [`edit ${action.path}${mode}, ${guard}`, ...indent(describeEdit(action.edit), '  '), ...secrets];
+      const backup =
+        action.backup === undefined ? [] : [`  (the content before is kept in ${action.backup})`];
+      return [
+        `edit ${action.path}${mode}, ${guard}`,
+        ...indent(describeEdit(action.edit), '  '),
+        ...secrets,
+        ...backup,
+      ];
     }
     case 'file-restore':
-      return [`restore ${action.path} from the backup kept by step ${action.editStepId}`];
+      return [
+        `restore ${action.path} from the backup kept by step ${action.editStepId}, only while it is what that step wrote`,
+      ];
     case 'wait-until':
       return [
         `wait until ${describeCondition(action.until)}, checking every ${duration(action.intervalMs)}:`,
@@ -221,7 +249,39 @@ function orList(items: readonly string[]): string {
 // Plain words stay bare for readability; anything else is shown exactly as the shell would need it.
 const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 const showArgv = (argv: readonly string[]): string =>
-  argv.map((a) => (PLAIN_WORD.test(a) ? a : quote(a))).join(' ');
+  nameScripts(argv)
+    .argv.map((a) => (PLAIN_WORD.test(a) || /^kbops:[a-z-]+$/.test(a) ? a : quote(a)))
+    .join(' ');
+
+/** The kbops wrappers a plan's commands use (steps, undos, probes and guards), in order of use. */
+export function wrappersIn(plan: SealedPlan): NamedScript[] {
+  const used: NamedScript[] = [];
+  const note = (argv: readonly string[]) => {
+    for (const w of nameScripts(argv).used) if (!used.includes(w)) used.push(w);
+  };
+  const probe = (p: Probe) => p.kind === 'ssh' && note(p.argv);
+  const action = (a: Action) => {
+    if (a.kind === 'ssh') note(a.argv);
+    if (a.kind === 'wait-until' || a.kind === 'verify') probe(a.probe);
+  };
+  for (const g of plan.guards ?? []) probe(g.probe);
+  for (const step of plan.steps) {
+    action(step.action);
+    step.undo?.forEach(action);
+    if (step.effect) probe(step.effect.probe);
+  }
+  return used;
+}
+
+/** What each wrapper does and its exact text, for the end of a plan. */
+export function wrapperLegend(used: readonly NamedScript[]): string[] {
+  if (used.length === 0) return [];
+  return [
+    '',
+    `*kbops wrappers* (kbops:NAME args… stands for sh -c '<text>' sh args…; the arguments reach the text as data, never as shell code)`,
+    ...used.flatMap((w) => [`- kbops:${w.name}: ${w.about}`, `  text: ${w.text}`]),
+  ];
+}
 
 const showJson = (v: Json): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
 

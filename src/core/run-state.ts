@@ -84,11 +84,13 @@ export function transition(state: RunState, event: RunEventType): TransitionResu
 export const isFinal = (state: RunState): boolean => Object.keys(TABLE[state]).length === 0;
 
 /**
- * Whether the run still holds its cluster's lock. A cancelled run that never changed anything
- * releases it; one that did keeps it until rolled back (pass whether any mutating step completed).
+ * Whether the run still holds its cluster's lock. A cancelled or failed run that never changed
+ * anything (e.g. it found the cluster changed since planning) releases it, so a new plan can be
+ * made; one that did keeps it until rolled back (pass whether any mutating step completed). A retry
+ * takes the lock back, unless another run holds it by then.
  */
 export function holdsLock(state: RunState, mutatedAnything: boolean): boolean {
-  if (state === 'cancelled') return mutatedAnything;
+  if (state === 'cancelled' || state === 'failed') return mutatedAnything;
   return !isFinal(state);
 }
 

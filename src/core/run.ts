@@ -17,6 +17,8 @@ export type StepOutcome =
       readonly kind: 'failure' | 'error';
       readonly failure: Failure;
       readonly detail?: Json;
+      /** Known to have changed nothing (refused up front, or one SQL statement that failed): nothing to undo. */
+      readonly unchanged?: boolean;
     };
 
 export interface Run {
@@ -72,6 +74,16 @@ export type JournalEvent =
       readonly phase: 'do' | 'undo';
       readonly durationMs: number;
       readonly outcome: StepOutcome;
+    }
+  | {
+      /** A remote command's process group, so a later claim can make sure it is gone. */
+      readonly type: 'remote-started';
+      readonly index: number;
+      readonly stepId: string;
+      readonly phase: 'do' | 'undo';
+      readonly target: string;
+      readonly pgid: number;
+      readonly nonce: string;
     }
   | {
       readonly type: 'probe';

@@ -46,6 +46,8 @@ export interface DialectSql {
   readonly lastReplayPosition: string; // pg_last_wal_replay_lsn | sys_last_xlog_replay_location
   readonly walPositionDiff: string; // pg_wal_lsn_diff | sys_xlog_location_diff
   readonly databaseSize: string;
+  /** The catalog of databases (the base backup copies every one of them). */
+  readonly databaseCatalog: string;
   /** The settings view: pg_settings | sys_settings. */
   readonly settingsView: string;
   /** Column names of the replication view: *_lsn (PG ≥ 10) or *_location (V8R3). */

@@ -37,6 +37,7 @@ export const kingbaseV8r3Dialect: Dialect = {
     lastReplayPosition: 'sys_last_xlog_replay_location', // [I] the 9.6 name with the sys_ prefix
     walPositionDiff: 'sys_xlog_location_diff',
     databaseSize: 'sys_database_size', // [I] seen in KingbaseES scripts; the 9.6 name with sys_
+    databaseCatalog: 'sys_database', // [I] the 9.6 catalog with the sys_ prefix
     settingsView: 'sys_settings', // [I] seen in KingbaseES monitoring scripts
     sentColumn: 'sent_location',
     writeColumn: 'write_location',

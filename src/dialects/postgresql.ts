@@ -34,6 +34,7 @@ export const postgresqlDialect: Dialect = {
     lastReplayPosition: 'pg_last_wal_replay_lsn',
     walPositionDiff: 'pg_wal_lsn_diff',
     databaseSize: 'pg_database_size',
+    databaseCatalog: 'pg_database',
     settingsView: 'pg_settings',
     sentColumn: 'sent_lsn',
     writeColumn: 'write_lsn',

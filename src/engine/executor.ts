@@ -1,11 +1,13 @@
 import type { Action, Step } from '../core/plan';
-import { approvalsNeededAt } from '../core/plan';
-import type { JournalEvent, Run, StepOutcome } from '../core/run';
+import { approvalsNeededAt, planIntact } from '../core/plan';
+import type { Failure, JournalEvent, Run, StepOutcome, StoredEvent } from '../core/run';
 import type { RunEventType } from '../core/run-state';
 import type { Clock } from '../ports/clock';
 import type { Connector } from '../ports/connector';
 import type { Notifier } from '../ports/notifier';
 import type { RunPatch, RunStore } from '../ports/run-store';
+import { checkGuards, driftSummary } from './check-guards';
+import { reapRemote } from './reap-remote';
 import { runAction } from './run-action';
 
 // Executes one claimed run, step by step, through the ports. Every event is journaled before any
@@ -26,6 +28,11 @@ export interface ExecutorDeps {
   readonly baseApprovals: (run: Run) => number;
   /** Roll back at once when a step fails, instead of waiting for an operator's decision. */
   readonly autoRollback: (run: Run) => boolean;
+  /**
+   * The process is shutting down: each execution stops at its current step within one poll (its
+   * remote command killed) and leaves the run as it is, for the engine to hand it back as interrupted.
+   */
+  readonly shutdown?: AbortSignal;
 }
 
 type Stop = 'cancel' | 'lost';
@@ -52,6 +59,9 @@ class RunExecution {
   private readonly stop = new AbortController();
   private readonly connector: Connector;
   private progressChain: Promise<void> = Promise.resolve();
+  /** When the last lease renewal that succeeded was sent (monotonic ms); the claim has just renewed it. */
+  private lastRenewal = performance.now();
+  private renewing = false;
 
   constructor(
     private readonly deps: ExecutorDeps,
@@ -71,6 +81,7 @@ class RunExecution {
         .find((e) => e.event.type === 'state' && (e.event.to === 'running' || e.event.to === 'rolling_back'));
       this.lastNotified = claim ? claim.id - 1 : (history.at(-1)?.id ?? 0);
       await this.flush();
+      if (!(await this.reapLeftovers(history))) return this.run;
       if (this.run.state === 'rolling_back') await this.rollback();
       else await this.forward();
     } catch (err) {
@@ -83,21 +94,37 @@ class RunExecution {
     return this.run;
   }
 
-  /** Cancel requests and lease renewal, between and during steps. */
+  /**
+   * Cancel requests, shutdown and lease renewal, between and during steps. A store that cannot renew
+   * the lease for longer than `leaseMs - margin` stops the run here (killing its remote command) before
+   * the lease can expire and another replica take the run; a shorter outage kills nothing.
+   */
   private async watch(): Promise<void> {
     if (this.stop.signal.aborted) return;
+    if (this.deps.shutdown?.aborted) return this.stop.abort(new StopError('lost'));
+    const margin = Math.max(2 * this.deps.pollMs, 0.2 * this.deps.leaseMs);
+    if (performance.now() - this.lastRenewal > this.deps.leaseMs - margin) {
+      return this.stop.abort(new StopError('lost'));
+    }
+    if (this.renewing) return; // a store that hangs is not asked again and again
+    this.renewing = true;
+    const sent = performance.now();
     try {
       const mine = await this.deps.store.renewLease(this.run.id, this.deps.owner, this.deps.leaseMs);
       if (!mine) return this.stop.abort(new StopError('lost'));
+      this.lastRenewal = Math.max(this.lastRenewal, sent);
       const fresh = await this.deps.store.getRun(this.run.id);
       if (fresh?.cancelRequested) this.stop.abort(new StopError('cancel'));
     } catch {
-      // a store hiccup: the next tick tries again; the lease has slack for it
+      // a store hiccup: the next tick tries again, until the deadline above
+    } finally {
+      this.renewing = false;
     }
   }
 
   private async forward(): Promise<void> {
     const steps = this.run.plan.steps;
+    if (!(await this.recheck())) return;
     for (let i = this.run.nextStep; i < steps.length; i++) {
       const step = steps[i]!;
       if (this.stopReason() === 'cancel') return this.cancel(i, false);
@@ -117,14 +144,86 @@ class RunExecution {
     await this.apply('succeed');
   }
 
+  /**
+   * A remote command an earlier claim started and never saw finish (the process died) must be gone
+   * before this claim touches its node: killed if it is still ours, then checked.
+   */
+  private async reapLeftovers(history: readonly StoredEvent[]): Promise<boolean> {
+    for (const r of unfinishedRemotes(history)) {
+      const target = this.run.plan.targets[r.target];
+      if (!target) continue;
+      let failure: Failure | undefined;
+      try {
+        const reaped = await reapRemote(await this.connector.shell(target), r, this.stop.signal);
+        if (!reaped.gone) failure = reaped.failure;
+        else if (reaped.killed)
+          await this.journal({
+            type: 'audit',
+            action: 'remote-reaped',
+            data: { target: r.target, pgid: r.pgid, stepId: r.stepId },
+          });
+      } catch (err) {
+        if (this.stop.signal.aborted) throw err;
+        failure = { code: 'reap-failed', message: `cannot check ${r.target}: ${(err as Error).message}` };
+      }
+      if (failure) {
+        const why = `a command of step ${r.index + 1} from before may still run on ${r.target}: ${failure.message}`;
+        const event = this.run.state === 'rolling_back' ? 'rollback-fail' : 'fail';
+        await this.apply(event, `${why}${failure.hint ? ` (${failure.hint})` : ''}`, {
+          undoNext: this.run.undoNext ?? this.run.nextStep - 1,
+        });
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Before the first change of this claim (a start, a resume or a retry): the plan is the one that
+   * was approved, and the facts it stands on still hold. Otherwise the run fails here, changing
+   * nothing, and says what changed.
+   */
+  private async recheck(): Promise<boolean> {
+    const at = this.run.nextStep;
+    if (!planIntact(this.run.plan)) {
+      await this.apply(
+        'fail',
+        'the stored plan does not match the hash it was approved with: nothing was run',
+        {
+          undoNext: at - 1,
+        },
+      );
+      return false;
+    }
+    const guarded = this.run.plan.guards?.length ?? 0;
+    if (guarded === 0) return true;
+    await this.journal({
+      type: 'step-progress',
+      index: at,
+      stepId: 'recheck',
+      message: 'checking the facts the plan was made on',
+    });
+    const readings = await checkGuards(this.run.plan, at, this.connector, this.deps.clock, this.stop.signal);
+    const drift = driftSummary(readings);
+    if (drift === '') return true;
+    // No undo: this claim changed nothing. Earlier claims' changes stay for an operator's rollback.
+    await this.apply(
+      'fail',
+      `the cluster changed since this plan was made: ${drift}. Nothing was changed now; make a new plan`,
+      { undoNext: at - 1 },
+    );
+    return false;
+  }
+
   private async failed(
     index: number,
     step: Step,
     outcome: Extract<StepOutcome, { ok: false }>,
   ): Promise<void> {
     const reason = `step ${index + 1} (${step.title}) failed: ${outcome.failure.message}`;
-    // The failed step may have changed something part-way: its undo is in the rollback too.
-    const undoNext = step.mutates ? index : index - 1;
+    // The failed step may have changed something part-way: its undo is in the rollback too, unless
+    // it is known to have changed nothing (it refused up front, or one SQL statement failed).
+    const undoNext = step.mutates && !outcome.unchanged ? index : index - 1;
     await this.apply('fail', reason, { undoNext });
     if (this.deps.autoRollback(this.run)) {
       // Failing cleared our ownership; take the rollback straight back so no other worker can.
@@ -182,7 +281,9 @@ class RunExecution {
     await this.journal({ type: 'step-started', index, stepId: step.id, phase });
     const started = Date.now();
     const timeout = AbortSignal.timeout(step.timeoutMs);
-    const signal = AbortSignal.any([this.stop.signal, timeout]);
+    // A long copy is judged by its progress: no progress for stallMs fails it, however big it is.
+    const stall = phase === 'do' && step.stallMs !== undefined ? new StallWatch(step.stallMs) : undefined;
+    const signal = AbortSignal.any([this.stop.signal, timeout, ...(stall ? [stall.signal] : [])]);
     let outcome: StepOutcome;
     try {
       if (!target) throw new Error(`step ${step.id} names unknown target ${step.target}`);
@@ -194,7 +295,19 @@ class RunExecution {
           connector: this.connector,
           clock: this.deps.clock,
           signal,
-          onProgress: (p) => this.progress({ type: 'step-progress', index, stepId: step.id, ...p }),
+          onProgress: (p) => {
+            stall?.progressed();
+            this.progress({ type: 'step-progress', index, stepId: step.id, ...p });
+          },
+          onRemoteStart: (r) =>
+            this.progress({
+              type: 'remote-started',
+              index,
+              stepId: step.id,
+              phase,
+              target: target.name,
+              ...r,
+            }),
         });
         if (!outcome.ok) break;
       }
@@ -205,6 +318,16 @@ class RunExecution {
           ok: false,
           kind: 'failure',
           failure: { code: 'cancelled', message: 'cancelled while running' },
+        };
+      } else if (stall?.signal.aborted) {
+        outcome = {
+          ok: false,
+          kind: 'failure',
+          failure: {
+            code: 'stalled',
+            message: `made no progress for ${Math.round(stall.ms / 1000)} s; the remote command was stopped`,
+            hint: 'look at the host and the network between the nodes (a full disk? a lock?), then retry or roll back',
+          },
         };
       } else if (timeout.aborted) {
         outcome = {
@@ -221,6 +344,7 @@ class RunExecution {
         outcome = { ok: false, kind: 'error', failure: { code: 'error', message } };
       }
     }
+    stall?.dispose();
     await this.progressChain;
     await this.journal({
       type: 'step-finished',
@@ -287,4 +411,41 @@ class RunExecution {
       }
     }
   }
+}
+
+/** Aborts when no progress was reported for `ms`. */
+class StallWatch {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout;
+  readonly signal = this.controller.signal;
+
+  constructor(readonly ms: number) {
+    this.timer = this.arm();
+  }
+
+  progressed(): void {
+    clearTimeout(this.timer);
+    this.timer = this.arm();
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+
+  private arm(): NodeJS.Timeout {
+    return setTimeout(() => this.controller.abort(new Error('stalled')), this.ms);
+  }
+}
+
+type RemoteStarted = Extract<JournalEvent, { type: 'remote-started' }>;
+
+/** Remote commands journaled as started whose step never journaled its end (the process died). */
+export function unfinishedRemotes(history: readonly StoredEvent[]): RemoteStarted[] {
+  const open = new Map<string, RemoteStarted>();
+  for (const { event: e } of history) {
+    if (e.type === 'remote-started') open.set(`${e.index}/${e.phase}/${e.target}/${e.pgid}`, e);
+    if (e.type === 'step-finished')
+      for (const [k, r] of open) if (r.index === e.index && r.phase === e.phase) open.delete(k);
+  }
+  return [...open.values()];
 }

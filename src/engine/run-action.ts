@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import { evaluate } from '../core/conditions';
 import { applyEdit } from '../core/file-edits';
 import { quoteConfigValue, quoteConninfoValue } from '../dialects/dialect';
@@ -21,6 +23,8 @@ export interface ActionContext {
   readonly clock: Clock;
   readonly signal: AbortSignal;
   readonly onProgress: (progress: { percent?: number; message?: string }) => void;
+  /** A remote command's process group is known: journaled, so it can be reaped after a crash. */
+  readonly onRemoteStart?: (info: { pgid: number; nonce: string }) => void;
 }
 
 const TAIL_LINES = 20;
@@ -90,10 +94,27 @@ async function runSsh(action: Extract<Action, { kind: 'ssh' }>, ctx: ActionConte
     signal: ctx.signal,
     ...(stdin !== undefined && { stdin }),
     ...(onLine && { onStdoutLine: onLine, onStderrLine: onLine }),
+    ...(ctx.onRemoteStart && { onStarted: ctx.onRemoteStart }),
   });
   const detail = { exitCode: r.exitCode, stdout: tail(r.stdout), stderr: tail(r.stderr) };
   const ok = action.okExitCodes ?? [0];
   if (r.exitCode !== null && ok.includes(r.exitCode)) return { ok: true, detail };
+  if (r.exitCode !== null && action.refusedExitCodes?.includes(r.exitCode)) {
+    const said =
+      detail.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('+'))
+        .pop() || `exit ${r.exitCode}`;
+    return {
+      ...failure(
+        'refused',
+        said.replace(/^kbops: /, ''),
+        'nothing was changed by this step: look at the host, then plan again',
+      ),
+      detail,
+      unchanged: true,
+    } as StepOutcome;
+  }
   const why = r.exitCode === null ? `was killed by ${r.signal ?? 'a signal'}` : `exited with ${r.exitCode}`;
   const lastErr = detail.stderr.split('\n').pop() || detail.stdout.split('\n').pop() || '';
   return failure(
@@ -104,6 +125,26 @@ async function runSsh(action: Extract<Action, { kind: 'ssh' }>, ctx: ActionConte
   );
 }
 
+/** What a file-edit keeps beside its backup: enough for its undo to prove the file is still its own. */
+interface BackupMeta {
+  readonly mode: number | null; // null: the edit created the file
+  readonly before: string | null;
+  readonly written: string;
+}
+
+const metaPath = (backup: string): string => `${backup}.meta`;
+const backupOf = (plan: SealedPlan, action: Extract<Action, { kind: 'file-edit' }>, stepId: string): string =>
+  action.backup ?? backupPath(plan, action.path, stepId);
+
+async function ensureDirOf(path: string, ctx: ActionContext): Promise<void> {
+  const shell = await ctx.connector.shell(ctx.target);
+  const r = await shell.exec(cmd('mkdir', '-p', '-m', '0700', '--', posix.dirname(path)), {
+    signal: ctx.signal,
+  });
+  if (r.exitCode !== 0)
+    throw new Error(`cannot make ${posix.dirname(path)} on ${ctx.target.name}: ${tail(r.stderr)}`);
+}
+
 async function runFileEdit(
   action: Extract<Action, { kind: 'file-edit' }>,
   stepId: string,
@@ -112,33 +153,62 @@ async function runFileEdit(
   const files = await ctx.connector.files(ctx.target);
   const current = await files.read(action.path, ctx.signal);
   const sha = current?.sha256 ?? null;
+  const bak = backupOf(ctx.plan, action, stepId);
   if (sha !== action.expectedSha256) {
-    return failure(
-      'file-changed',
-      `${action.path} on ${ctx.target.name} changed since the plan was made`,
-      'someone edited it after the plan was approved: make a new plan so the edit is reviewed again',
-      { expected: action.expectedSha256, found: sha },
-    );
+    // A retry or resume of this very edit finds its own result: nothing more to do.
+    const meta = await readMeta(files, bak, ctx.signal);
+    if (meta && sha === meta.written && meta.before === action.expectedSha256) {
+      return { ok: true, detail: { path: action.path, before: meta.before, changed: false } };
+    }
+    return {
+      ...failure(
+        'file-changed',
+        `${action.path} on ${ctx.target.name} changed since the plan was made`,
+        'someone edited it after the plan was approved: make a new plan so the edit is reviewed again',
+        { expected: action.expectedSha256, found: sha },
+      ),
+      unchanged: true,
+    } as StepOutcome;
   }
   const edited = applyEdit(current?.content.toString('utf8') ?? '', action.edit);
-  if (!edited.ok) return { ok: false, kind: 'failure', failure: edited.failure };
-  if (current) {
-    await files.write(backupPath(ctx.plan, action.path, stepId), current.content, {
-      mode: current.mode,
-      signal: ctx.signal,
-    });
-  }
+  if (!edited.ok) return { ok: false, kind: 'failure', failure: edited.failure, unchanged: true };
   let text = edited.content;
   for (const s of action.secrets ?? []) {
     const value = await ctx.connector.secret(s.secret);
     text = text.split(s.token).join(encodeSecret(value, s.encoding));
   }
   const content = Buffer.from(text, 'utf8');
+  // The backup and the sha of what is about to be written exist before the file changes, so an
+  // undo can always tell "still ours" from "changed by someone since". Both are 0600: the old
+  // content may hold a password.
+  if (action.backup !== undefined) await ensureDirOf(bak, ctx);
+  if (current) await files.write(bak, current.content, { mode: 0o600, signal: ctx.signal });
+  const meta: BackupMeta = {
+    mode: current ? current.mode : null,
+    before: sha,
+    written: createHash('sha256').update(content).digest('hex'),
+  };
+  await files.write(metaPath(bak), Buffer.from(JSON.stringify(meta)), { mode: 0o600, signal: ctx.signal });
   await files.write(action.path, content, {
     ...(action.mode !== undefined ? { mode: action.mode } : current ? { mode: current.mode } : {}),
     signal: ctx.signal,
   });
   return { ok: true, detail: { path: action.path, before: sha, changed: edited.changed } };
+}
+
+async function readMeta(
+  files: Awaited<ReturnType<Connector['files']>>,
+  bak: string,
+  signal: AbortSignal,
+): Promise<BackupMeta | null> {
+  const f = await files.read(metaPath(bak), signal);
+  if (!f) return null;
+  try {
+    const m = JSON.parse(f.content.toString('utf8')) as BackupMeta;
+    return typeof m.written === 'string' ? m : null;
+  } catch {
+    return null;
+  }
 }
 
 async function runFileRestore(
@@ -154,25 +224,44 @@ async function runFileRestore(
     };
   }
   const files = await ctx.connector.files(ctx.target);
-  if (edit.action.expectedSha256 === null) {
-    await files.remove(action.path, ctx.signal); // the edit created it
+  const bak = backupOf(ctx.plan, edit.action, action.editStepId);
+  const now = await files.read(action.path, ctx.signal);
+  const nowSha = now?.sha256 ?? null;
+  const meta = await readMeta(files, bak, ctx.signal);
+  const cleanUp = async () => {
+    await files.remove(bak, ctx.signal);
+    await files.remove(metaPath(bak), ctx.signal);
+  };
+  // The edit never landed (or was undone already): the file is as the plan found it.
+  if (nowSha === edit.action.expectedSha256) {
+    await cleanUp();
+    return { ok: true, detail: { path: action.path, unchanged: true } };
+  }
+  if (!meta || nowSha !== meta.written) {
+    return failure(
+      'not-ours',
+      `${action.path} on ${ctx.target.name} is not what this run wrote (someone changed it since): left as it is`,
+      meta
+        ? `compare it with the content before the run, kept in ${bak}, and restore by hand if right`
+        : 'kbops has no record of writing it; check the file by hand',
+      { found: nowSha },
+    );
+  }
+  if (meta.before === null) {
+    await files.remove(action.path, ctx.signal); // the edit created it, and it is still exactly that
+    await cleanUp();
     return { ok: true, detail: { path: action.path, removed: true } };
   }
-  const bak = backupPath(ctx.plan, action.path, action.editStepId);
   const backup = await files.read(bak, ctx.signal);
-  if (!backup) {
-    const now = await files.read(action.path, ctx.signal);
-    // No backup and the file is as the plan found it: the edit never ran, nothing to undo.
-    if (now?.sha256 === edit.action.expectedSha256)
-      return { ok: true, detail: { path: action.path, unchanged: true } };
+  if (!backup || backup.sha256 !== meta.before) {
     return failure(
       'backup-missing',
-      `backup ${bak} is missing, so ${action.path} cannot be restored`,
+      `the backup ${bak} is missing or not the content before the run, so ${action.path} cannot be restored`,
       'restore it by hand',
     );
   }
-  await files.write(action.path, backup.content, { mode: backup.mode, signal: ctx.signal });
-  await files.remove(bak, ctx.signal);
+  await files.write(action.path, backup.content, { mode: meta.mode ?? backup.mode, signal: ctx.signal });
+  await cleanUp();
   return { ok: true, detail: { path: action.path, restored: backup.sha256 } };
 }
 
@@ -192,15 +281,32 @@ async function runCondition(
   }
 }
 
+/** The server refused the statement (it carries an SQLSTATE): one statement, so nothing was changed. */
+const isServerError = (err: unknown): err is Error & { code: string } =>
+  err instanceof Error &&
+  typeof (err as { severity?: unknown }).severity === 'string' &&
+  /^[0-9A-Z]{5}$/.test(String((err as { code?: unknown }).code));
+
+async function runSql(action: Extract<Action, { kind: 'sql' }>, ctx: ActionContext): Promise<StepOutcome> {
+  const sql = await ctx.connector.sql(ctx.target, action.database);
+  try {
+    const r = await sql.query(action.sql, action.params, { signal: ctx.signal });
+    return { ok: true, detail: { rowCount: r.rowCount, rows: r.rows.slice(0, 20) as Json[] } };
+  } catch (err) {
+    if (ctx.signal.aborted || !isServerError(err)) throw err;
+    return {
+      ...failure('sql-refused', `${scrubText(err.message)} (SQLSTATE ${err.code})`),
+      unchanged: true,
+    } as StepOutcome;
+  }
+}
+
 export async function runAction(action: Action, stepId: string, ctx: ActionContext): Promise<StepOutcome> {
   switch (action.kind) {
     case 'ssh':
       return runSsh(action, ctx);
-    case 'sql': {
-      const sql = await ctx.connector.sql(ctx.target, action.database);
-      const r = await sql.query(action.sql, action.params, { signal: ctx.signal });
-      return { ok: true, detail: { rowCount: r.rowCount, rows: r.rows.slice(0, 20) as Json[] } };
-    }
+    case 'sql':
+      return runSql(action, ctx);
     case 'file-edit':
       return runFileEdit(action, stepId, ctx);
     case 'file-restore':

@@ -3,10 +3,9 @@ import { decideVote, tally, type ApprovalPolicy, type Tally } from '../core/appr
 import type { Json } from '../core/json';
 import { approvalsNeededAt, planIntact, type SealedPlan } from '../core/plan';
 import { mutatedAnything, type Failure, type Run } from '../core/run';
-import type { RunEventType } from '../core/run-state';
 import type { Clock } from '../ports/clock';
 import type { Connector } from '../ports/connector';
-import type { LockInfo, RunPatch, RunStore } from '../ports/run-store';
+import type { ApprovalRecord, LockInfo, RunStore, VoteVerdict } from '../ports/run-store';
 import { assessInterrupted, type Assessment } from './assess-interrupted';
 
 // What people do to runs, whatever the front end (Slack, console, CLI): submit a plan, vote,
@@ -79,12 +78,43 @@ export class RunService {
   ): Promise<Result<{ run: Run; tally: Tally }>> {
     const run = await this.deps.store.getRun(runId);
     if (!run) return fail('no-such-run', `there is no run ${runId}`);
-    if (decision === 'reject' && mutatedAnything(run.plan, run.nextStep, run.undoNext)) {
-      // A rejected run ends and frees the cluster: not while it has changed something.
-      return fail('already-changed', `run ${runId} has already changed the cluster`, 'roll it back instead');
-    }
     const policy = this.deps.policyFor(run.cluster);
-    const existing = await this.deps.store.approvals(runId);
+    let counted: Tally | undefined;
+    let refused = false;
+    // Decided on the run row as locked by the store, with every vote committed before this one.
+    const r = await this.deps.store.castVote(runId, (current, existing) => {
+      const verdict = this.decide(current, policy, existing, { userId, decision, planHash });
+      if (!verdict.ok) refused = true;
+      else counted = verdict.tally;
+      return verdict;
+    });
+    if (!r.ok) {
+      if (refused) await this.audit(run, userId, 'vote-refused', { decision, code: r.failure.code });
+      return r;
+    }
+    if (!counted) throw new Error('castVote stored a vote without deciding it');
+    return { ok: true, run: r.run, tally: counted };
+  }
+
+  /** Whether a vote counts and what it moves: pure, run inside the store's transaction. */
+  private decide(
+    run: Run,
+    policy: RunPolicy,
+    existing: readonly ApprovalRecord[],
+    vote: { userId: string; decision: 'approve' | 'reject'; planHash: string },
+  ): (VoteVerdict & { ok: false }) | (VoteVerdict & { ok: true; tally: Tally }) {
+    if (vote.decision === 'approve' && !planIntact(run.plan)) {
+      // The stored plan is not the one that was sealed (and shown): nothing may run from it.
+      return fail(
+        'plan-tampered',
+        `the stored plan of run ${run.id} no longer matches its hash: it was changed after it was made`,
+        'nothing will run from it: reject it, and plan the change again',
+      );
+    }
+    if (vote.decision === 'reject' && mutatedAnything(run.plan, run.nextStep, run.undoNext)) {
+      // A rejected run ends and frees the cluster: not while it has changed something.
+      return fail('already-changed', `run ${run.id} has already changed the cluster`, 'roll it back instead');
+    }
     const ctx = {
       ...this.context(run, policy),
       // A run paused at a step that needs more approvals opened its window when it paused.
@@ -92,29 +122,20 @@ export class RunService {
       now: this.deps.clock.now(),
       state: run.state,
     };
-    const decided = decideVote(policy, ctx, existing, { userId, decision, planHash });
-    if (!decided.ok) {
-      await this.audit(run, userId, 'vote-refused', { decision, code: decided.failure.code });
-      return decided;
-    }
-    if ((await this.deps.store.recordApproval({ runId, ...decided.record })) === 'duplicate') {
-      return fail('already-approved', 'your vote for this plan is already recorded');
-    }
-    await this.deps.store.append({
-      runId,
-      cluster: run.cluster,
-      actor: userId,
-      event: { type: 'approval', decision, planHash },
-    });
-    let next = run;
+    const decided = decideVote(policy, ctx, existing, vote);
+    if (!decided.ok) return decided;
     const t = decided.tally;
-    if (t.rejectedBy !== undefined) next = await this.move(run, 'reject', userId, `rejected by ${userId}`);
-    else if (t.satisfied && run.state === 'awaiting_approval') {
-      next = await this.move(run, 'approve', userId, `${t.count} of ${t.needed} approvals`, {
-        meta: { approvedBy: t.approvers },
-      });
-    }
-    return { ok: true, run: next, tally: t };
+    const move =
+      t.rejectedBy !== undefined
+        ? { event: 'reject' as const, reason: `rejected by ${vote.userId}` }
+        : t.satisfied && run.state === 'awaiting_approval'
+          ? {
+              event: 'approve' as const,
+              reason: `${t.count} of ${t.needed} approvals`,
+              patch: { meta: { approvedBy: t.approvers } },
+            }
+          : undefined;
+    return { ok: true, record: decided.record, tally: t, ...(move && { move }) };
   }
 
   async cancel(runId: string, actor: string): Promise<Result<{ run: Run }>> {
@@ -208,8 +229,59 @@ export class RunService {
       });
       return fail('not-admin', `only an admin of ${cluster} can force its lock open`);
     }
-    const released = await this.deps.store.forceReleaseLock(cluster, actor, reason);
-    return released ? { ok: true, released } : fail('not-locked', `cluster ${cluster} is not locked`);
+    const r = await this.deps.store.forceReleaseLock(cluster, actor, reason);
+    if (r.ok) return { ok: true, released: r.released };
+    if (r.reason === 'not-locked') return fail('not-locked', `cluster ${cluster} is not locked`);
+    await this.deps.store.append({
+      runId: r.run.id,
+      cluster,
+      actor,
+      event: {
+        type: 'audit',
+        action: 'unlock-refused',
+        data: { reason: 'run-executing', owner: r.run.owner },
+      },
+    });
+    return fail(
+      'run-executing',
+      `cluster ${cluster} is held by run ${r.run.id}, which is ${r.run.state.replaceAll('_', ' ')} on ${r.run.owner} (lease until ${r.run.leaseUntil}): forcing its lock open would let another run change the cluster under it`,
+      `cancel it first (/kingbase cancel ${r.run.id}) and unlock once it has stopped, or wait for its lease to expire`,
+    );
+  }
+
+  /**
+   * Cancel the run holding the cluster's lock, wait (at most `waitMs`) until it has stopped
+   * executing, then force the lock open: the explicit form of unlock for a run that is executing.
+   */
+  async cancelAndUnlock(
+    cluster: string,
+    actor: string,
+    reason: string,
+    o: { waitMs: number; pollMs?: number },
+  ): Promise<Result<{ released: LockInfo }>> {
+    const first = await this.forceUnlock(cluster, actor, reason);
+    if (first.ok || first.failure.code !== 'run-executing') return first;
+    const lock = await this.deps.store.getLock(cluster);
+    if (!lock) return this.forceUnlock(cluster, actor, reason);
+    const cancelled = await this.cancel(lock.runId, actor);
+    if (!cancelled.ok) return cancelled;
+    const deadline = this.deps.clock.now().getTime() + o.waitMs;
+    for (;;) {
+      const run = await this.deps.store.getRun(lock.runId);
+      if (!run || (run.state !== 'running' && run.state !== 'rolling_back')) {
+        const after = await this.forceUnlock(cluster, actor, reason);
+        // A run cancelled before it changed anything lets go of the lock itself.
+        return !after.ok && after.failure.code === 'not-locked' ? { ok: true, released: lock } : after;
+      }
+      if (this.deps.clock.now().getTime() >= deadline) {
+        return fail(
+          'still-executing',
+          `run ${lock.runId} was asked to cancel but is still ${run.state.replaceAll('_', ' ')} after ${Math.round(o.waitMs / 1000)} s: the lock stays`,
+          `its worker stops at the current step; try again in a moment, or wait for its lease to expire`,
+        );
+      }
+      await this.deps.clock.sleep(o.pollMs ?? 500);
+    }
   }
 
   private context(run: Run, policy: RunPolicy) {
@@ -219,17 +291,6 @@ export class RunService {
       needed: approvalsNeededAt(run.plan, policy.required, run.nextStep),
       groupsOf: this.deps.groupsOf,
     };
-  }
-
-  private async move(
-    run: Run,
-    event: RunEventType,
-    actor: string,
-    reason: string,
-    patch?: RunPatch,
-  ): Promise<Run> {
-    const r = await this.deps.store.applyEvent(run.id, event, { actor, reason, ...(patch && { patch }) });
-    return r.ok ? r.run : run;
   }
 
   private async audit(run: Run, actor: string, action: string, data: Record<string, string>): Promise<void> {

@@ -7,8 +7,11 @@
 
 export const REDACTED = '[REDACTED]';
 
-/** Shorter values would mask ordinary text (ports, years, short words) all over the logs. */
-const MIN_SECRET_LENGTH = 4;
+/**
+ * Shorter values would mask ordinary text (ports, years, short words) all over the logs; the config
+ * refuses such secrets (resolveSecret), so every secret kbops uses is long enough to be registered.
+ */
+export const MIN_SECRET_LENGTH = 4;
 const MAX_DEPTH = 16;
 
 // Variants of registered secrets, longest first so a longer form is never half-replaced by a shorter one.
@@ -16,18 +19,36 @@ const secretVariants = new Set<string>();
 let sortedVariants: string[] = [];
 
 /**
- * Remembers a secret value so any later output containing it verbatim (or its base64, which is how
- * KingbaseES V8R3 stores the password in primary_conninfo) is masked.
+ * The forms a secret takes on its way into files, command output and logs: as is, base64 (how
+ * KingbaseES V8R3 stores the password in primary_conninfo, padded or not), URL-encoded (a database
+ * URL), backslash-escaped inside a quoted conninfo value, escaped for a .pgpass/pcppass line, and
+ * JSON-escaped (a log line or a journal row holding it as a string).
  */
+export function secretForms(value: string): string[] {
+  return [...new Set(labelledSecretForms(value).map(([, form]) => form))];
+}
+
+/** `secretForms` with the name of each form, for reports that must say which form leaked but not the value. */
+export function labelledSecretForms(value: string): Array<readonly [string, string]> {
+  const base64 = Buffer.from(value, 'utf8').toString('base64');
+  const forms: Array<readonly [string, string | undefined]> = [
+    ['plain', value],
+    ['base64', base64],
+    ['base64 (unpadded)', base64.replace(/=+$/, '')],
+    ['URL-encoded', attempt(() => encodeURIComponent(value))], // throws on lone surrogates
+    ['conninfo-escaped', value.replace(/[\\']/g, '\\$&')],
+    ['pgpass-escaped', value.replace(/[\\:]/g, '\\$&')],
+    ['JSON-escaped', JSON.stringify(value).slice(1, -1)],
+  ];
+  return forms.filter((f): f is readonly [string, string] => typeof f[1] === 'string' && f[1] !== '');
+}
+
+/** Remembers a secret value so any later output containing it in any of its `secretForms` is masked. */
 export function registerSecret(value: string): void {
   if (typeof value !== 'string') return;
   for (const candidate of new Set([value, value.trim()])) {
     if (candidate.length < MIN_SECRET_LENGTH || REDACTED.includes(candidate)) continue;
-    const base64 = Buffer.from(candidate, 'utf8').toString('base64');
-    const uriEncoded = attempt(() => encodeURIComponent(candidate)); // throws on lone surrogates
-    for (const variant of [candidate, base64, base64.replace(/=+$/, ''), uriEncoded]) {
-      if (variant) secretVariants.add(variant);
-    }
+    for (const variant of secretForms(candidate)) secretVariants.add(variant);
   }
   sortedVariants = [...secretVariants].sort((a, b) => b.length - a.length);
 }

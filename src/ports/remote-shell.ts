@@ -8,6 +8,14 @@ export interface ExecResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly durationMs: number;
+  /** Characters dropped from the head of a stream over its buffer cap (the tail is what was kept). */
+  readonly truncated?: { readonly stdout: number; readonly stderr: number };
+}
+
+/** The remote process group of one exec, and the nonce in its environment that proves it is ours. */
+export interface RemoteStart {
+  readonly pgid: number;
+  readonly nonce: string;
 }
 
 export interface ExecOptions {
@@ -20,6 +28,10 @@ export interface ExecOptions {
   /** Called once per complete output line (SSH chunks split lines; the adapter re-joins them). */
   readonly onStdoutLine?: (line: string) => void;
   readonly onStderrLine?: (line: string) => void;
+  /** Called once, as soon as the remote process group is known (so it can be journaled and reaped later). */
+  readonly onStarted?: (info: RemoteStart) => void;
+  /** How much of each stream the result keeps (its tail); default 64 KiB. Callback lines are cut at 8 KiB. */
+  readonly maxBufferedChars?: number;
 }
 
 /** A login on one host. Commands are only ever built by the quoting module. */

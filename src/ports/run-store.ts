@@ -1,6 +1,6 @@
 import type { Json } from '../core/json';
 import type { SealedPlan } from '../core/plan';
-import type { JournalEntry, Run, StoredEvent } from '../core/run';
+import type { Failure, JournalEntry, Run, StoredEvent } from '../core/run';
 import type { RunEventType, RunState } from '../core/run-state';
 
 export interface NewRun {
@@ -43,6 +43,39 @@ export interface ApplyOptions {
 
 export type ApplyResult = { ok: true; run: Run } | { ok: false; reason: string };
 
+/** What a vote does, decided from the run and the votes already stored (see castVote). */
+export type VoteVerdict =
+  | { readonly ok: false; readonly failure: Failure }
+  | {
+      readonly ok: true;
+      readonly record: Omit<ApprovalRecord, 'at' | 'runId'>;
+      /** The state change this vote completes (the last approval needed, or a rejection). */
+      readonly move?: {
+        readonly event: 'approve' | 'reject';
+        readonly reason: string;
+        readonly patch?: RunPatch;
+      };
+    };
+
+export type CastVoteResult = { ok: true; run: Run } | { ok: false; failure: Failure };
+
+/** Why a forced unlock did not happen. */
+export type ForceReleaseResult =
+  | { ok: true; released: LockInfo }
+  | { ok: false; reason: 'not-locked' }
+  /** The lock's run is being executed by a live worker: forcing the lock would let a second run in. */
+  | {
+      ok: false;
+      reason: 'executing';
+      lock: LockInfo;
+      run: {
+        readonly id: string;
+        readonly state: RunState;
+        readonly owner: string;
+        readonly leaseUntil: string;
+      };
+    };
+
 /**
  * Durable state of runs, shared by every kbops replica. Each method is atomic. State changes go
  * through core/run-state's transition table and are journaled in the same transaction.
@@ -68,6 +101,16 @@ export interface RunStore {
     afterId?: number;
     limit?: number;
   }): Promise<StoredEvent[]>;
+  /**
+   * A vote, decided and applied in one transaction: the run row is locked, `decide` (pure) sees the
+   * run and every vote stored so far, and the vote it returns is stored, journaled ('approval') and
+   * its state change applied before anyone else may vote. Two votes at once are therefore both
+   * counted: the second sees the first. A repeat of a stored vote is refused as 'already-approved'.
+   */
+  castVote(
+    runId: string,
+    decide: (run: Run, existing: readonly ApprovalRecord[]) => VoteVerdict,
+  ): Promise<CastVoteResult>;
   /** One vote per user, run and plan hash; a repeat (double click) is 'duplicate' and changes nothing. */
   recordApproval(approval: Omit<ApprovalRecord, 'at'>): Promise<'recorded' | 'duplicate'>;
   approvals(runId: string): Promise<ApprovalRecord[]>;
@@ -84,7 +127,11 @@ export interface RunStore {
   expireDue(): Promise<Run[]>;
   requestCancel(id: string, actor: string): Promise<boolean>;
   getLock(cluster: string): Promise<LockInfo | undefined>;
-  /** Admin override: drops the lock whatever its run's state, journaled as 'force-released'. */
-  forceReleaseLock(cluster: string, actor: string, reason: string): Promise<LockInfo | undefined>;
+  /**
+   * Admin override: drops the lock, journaled as 'force-released', unless its run is executing with
+   * a live lease (running / rolling_back, an owner, lease not expired): checked and released in one
+   * transaction, so a worker cannot claim or renew in between.
+   */
+  forceReleaseLock(cluster: string, actor: string, reason: string): Promise<ForceReleaseResult>;
   close(): Promise<void>;
 }

@@ -11,6 +11,10 @@ export const databaseSizeSql = (d: Dialect, database?: string): SqlProbe =>
     ? sqlProbe(`select ${d.sql.databaseSize}(current_database()) as bytes`)
     : sqlProbe(`select ${d.sql.databaseSize}($1) as bytes`, [database]);
 
+/** Every database of the instance together: what a base backup copies. */
+export const instanceSizeSql = (d: Dialect): SqlProbe =>
+  sqlProbe(`select sum(${d.sql.databaseSize}(oid))::bigint as bytes from ${d.sql.databaseCatalog}`);
+
 /** Bytes. */
 export function parseDatabaseSize(rows: readonly Row[]): Parsed<number> {
   const row = rows[0];

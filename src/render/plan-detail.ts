@@ -1,7 +1,7 @@
 import type { ApprovalPolicy } from '../core/approval-policy';
 import { describeCondition } from '../core/conditions';
 import { planIntact, type SealedPlan, type Step } from '../core/plan';
-import { describeAction, describeProbe, duration, renderPlan } from '../core/render-plan';
+import { describeAction, describeProbe, duration, renderPlan, wrappersIn } from '../core/render-plan';
 import { chunkLines, fitMessage, SLACK_LIMITS, truncateText } from './limits';
 import { runSubject } from './run-text';
 import { context, header, section, type KnownBlock, type SlackMessage } from './slack-message';
@@ -92,6 +92,21 @@ function introBlocks(plan: SealedPlan): KnownBlock[] {
   ];
 }
 
+/** What each kbops:NAME in the steps does (their exact text is in the plan file). */
+function wrapperBlocks(plan: SealedPlan): KnownBlock[] {
+  const used = wrappersIn(plan);
+  if (used.length === 0) return [];
+  const lines = used.map((w) => `${code(`kbops:${w.name}`)}: ${esc(w.about)}`);
+  return [
+    section(
+      truncateText(
+        `*kbops wrappers* (their exact text is in the plan file)\n${lines.join('\n')}`,
+        SLACK_LIMITS.sectionText,
+      ),
+    ),
+  ];
+}
+
 interface Part {
   blocks: KnownBlock[];
   size: number; // JSON length of the blocks array
@@ -131,6 +146,7 @@ export function planDetailMessages(plan: SealedPlan, options: PlanDetailOptions 
   const parts = pack([
     { blocks: introBlocks(plan), step: null },
     ...plan.steps.map((s, i) => ({ blocks: stepBlocks(s, i, base), step: i })),
+    { blocks: wrapperBlocks(plan), step: plan.steps.length - 1 },
   ]);
   const about = `Full plan ${shortHash(plan.hash)} for ${esc(runSubject(plan))}`;
   return parts.map((p, i) => {

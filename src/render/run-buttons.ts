@@ -39,7 +39,8 @@ export function runActionsFor(run: Run, intact: boolean = planIntact(run.plan)):
     awaiting_approval: intact ? ['approve', 'reject', 'cancel'] : ['reject', 'cancel'],
     approved: ['cancel'],
     running: run.cancelRequested ? [] : ['cancel'],
-    failed: ['rollback', 'retry'],
+    // A run that failed before changing anything has nothing to roll back.
+    failed: mutatedAnything(run.plan, run.nextStep, run.undoNext) ? ['rollback', 'retry'] : ['retry'],
     interrupted: ['resume', 'rollback'],
     cancelled: mutatedAnything(run.plan, run.nextStep, run.undoNext) ? ['rollback'] : [],
     rollback_failed: ['rollback'],

@@ -1,6 +1,6 @@
 import type { Json } from '../core/json';
 import { describeAction } from '../core/render-plan';
-import type { Failure, JournalEvent, Run, StepOutcome } from '../core/run';
+import { mutatedAnything, type Failure, type JournalEvent, type Run, type StepOutcome } from '../core/run';
 import type { RunState } from '../core/run-state';
 import type { CheckResult } from '../engine/run-verdict';
 import { chunkLines, fitMessage, SLACK_LIMITS } from './limits';
@@ -83,7 +83,9 @@ export function statusLine(run: Run, now: Date, progress?: StepProgress): string
     case 'succeeded':
       return `succeeded · ${total}/${total} steps · ${ago(run.updatedAt, now)}`;
     case 'failed':
-      return `failed at ${at(run.nextStep)} · nothing undone yet: roll back or retry`;
+      return mutatedAnything(run.plan, run.nextStep, run.undoNext)
+        ? `failed at ${at(run.nextStep)} · nothing undone yet: roll back or retry`
+        : `failed at ${at(run.nextStep)} before changing anything · retry, or make a new plan`;
     case 'interrupted':
       return `interrupted at ${at(run.nextStep)} · kbops stopped mid-run: resume or roll back`;
     case 'cancelled':
@@ -91,7 +93,9 @@ export function statusLine(run: Run, now: Date, progress?: StepProgress): string
         ? `cancelled after ${run.nextStep}/${total} steps · its changes stay until rolled back`
         : 'cancelled · nothing was changed';
     case 'rolled_back':
-      return `rolled back · every change undone · ${ago(run.updatedAt, now)}`;
+      return completedMutating(run) > 0
+        ? `rolled back · every change this run made is undone · ${ago(run.updatedAt, now)}`
+        : `rolled back · ${ago(run.updatedAt, now)}`;
     case 'rollback_failed':
       return `rollback FAILED undoing ${at(run.undoNext ?? 0)} · the cluster is half-changed: fix it, then roll back again`;
     case 'rejected':

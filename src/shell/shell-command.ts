@@ -122,6 +122,12 @@ export function subshell(c: ShellCommand): ShellCommand {
   return make(`( ${c.text} )`, 'compound');
 }
 
+/** `( umask 077; c )`: files c creates are private (0600, directories 0700) from their first byte. */
+export function privately(c: ShellCommand): ShellCommand {
+  checked([c], 'privately');
+  return make(`( umask 077; ${c.text} )`, 'compound');
+}
+
 /** `if test; then then; [else otherwise;] fi`. */
 export function ifThen(test: ShellCommand, then: ShellCommand, otherwise?: ShellCommand): ShellCommand {
   checked(otherwise === undefined ? [test, then] : [test, then, otherwise], 'ifThen');
@@ -184,16 +190,58 @@ export function script(lines: readonly ShellCommand[]): ShellCommand {
   return make(lines.map((c) => c.text).join('\n'), 'list');
 }
 
+// Runs as `sh -c WRAPPER sh <command text>` in the login shell's process (so its PID stays the
+// group id): a watchdog polls the shell's parent (the sshd session) every second, and when the
+// session goes away (the shell is reparented) it kills the whole group, so nothing outlives its SSH
+// session. The command runs in a subshell so an `exit` in it cannot skip stopping the watchdog. A
+// command that died of a signal (a broken pipe when sshd died) may end before the watchdog saw the
+// session go: the shell looks once more, a second later, and kills what the command left behind.
+const WRAPPER =
+  'p=$PPID; gone() { IFS= read -r st < /proc/$$/stat || return 1; st=${st##*) }; set -- $st; [ "$2" != "$p" ]; }; ' +
+  '( trap \'kill "$s" 2>/dev/null; exit 0\' TERM; while :; do sleep 1 & s=$!; wait "$s"; ' +
+  '[ -r /proc/$$/stat ] || exit 0; gone || continue; kill -s KILL -- -$$ || kill -s KILL $$; exit 0; done ' +
+  ') </dev/null >/dev/null 2>&1 & w=$!; ( eval "$1" ); rc=$?; kill "$w" 2>/dev/null; ' +
+  'if [ "$rc" -gt 128 ]; then sleep 1; gone && kill -s KILL -- -$$; fi; exit $rc';
+
 /**
- * `printf '%s%s\n' 'marker' "$$" >&2; c`: announces the PID of the remote shell, which an SSH server
- * makes a session (and so process-group) leader, so the caller can later kill the whole group.
+ * The text every remote command runs as. It first prints `<marker><PID>` on stderr: an SSH server makes
+ * each session's shell a session (so process-group) leader, so the caller can kill the whole group.
+ * Then it re-execs itself (same PID) with `LC_ALL=C`, so no parser depends on the host's language, and
+ * `KBOPS_EXEC=<nonce>` in the environment of every process of the group, so a later reaper can tell the
+ * group is still ours (a recycled PID never is), under the session watchdog above.
  * `"$$"` is the one audited piece of unquoted expansion in this module.
  */
-export function withPidReport(marker: string, c: ShellCommand): ShellCommand {
-  checked([c], 'withPidReport');
-  if (!/^[A-Za-z0-9_.:-]+$/.test(marker)) throw new TypeError('withPidReport: marker must be a plain token');
+export function wrapRemote(marker: string, nonce: string, c: ShellCommand): ShellCommand {
+  checked([c], 'wrapRemote');
+  if (!/^[A-Za-z0-9_.:-]+$/.test(marker)) throw new TypeError('wrapRemote: marker must be a plain token');
+  if (!NONCE.test(nonce)) throw new TypeError('wrapRemote: nonce must be 8-64 hex digits');
   const report = make(`${cmd('printf', '%s%s\\n', marker).text} "$$" >&2`, 'simple');
-  return seq(report, c);
+  const env = cmd('env', 'LC_ALL=C', `KBOPS_EXEC=${nonce}`, 'sh', '-c', WRAPPER, 'sh', c.text);
+  return seq(report, make(`exec ${env.text}`, 'simple'));
+}
+
+const NONCE = /^[0-9a-f]{8,64}$/;
+
+// Lists the live (not zombie) processes of group $g whose environment holds KBOPS_EXEC=$n; kills the
+// group only if there is one, then waits up to 5 s for them to go. Prints `killed`/`absent`, then
+// `gone` (exit 0) or `alive <pids>` (exit 3).
+const REAP =
+  'g=$1; n=$2; ours() { for d in /proc/[0-9]*; do IFS= read -r st < "$d/stat" || continue; ' +
+  'st=${st##*) }; set -- $st; [ "$3" = "$g" ] && [ "$1" != Z ] || continue; ' +
+  'tr "\\0" "\\n" < "$d/environ" | grep -qxF "KBOPS_EXEC=$n" && printf "%s " "${d#/proc/}"; ' +
+  'done 2>/dev/null; }; left=$(ours); if [ -n "$left" ]; then kill -s KILL -- "-$g" 2>/dev/null; ' +
+  'echo killed; else echo absent; fi; i=0; while [ -n "$left" ] && [ "$i" -lt 10 ]; do ' +
+  'sleep 0.5 2>/dev/null || sleep 1; left=$(ours); i=$((i + 1)); done; ' +
+  'if [ -n "$left" ]; then echo "alive $left"; exit 3; fi; echo gone';
+
+/**
+ * `sh -c '…'` that kills process group `pgid` on this host only if it still holds a process started by
+ * the exec tagged `nonce` (see wrapRemote), then checks that none of them is left.
+ */
+export function reapGroup(pgid: number, nonce: string): string[] {
+  if (!Number.isSafeInteger(pgid) || pgid <= 1) throw new TypeError('reapGroup: pgid must be an integer > 1');
+  if (!NONCE.test(nonce)) throw new TypeError('reapGroup: nonce must be 8-64 hex digits');
+  return ['sh', '-c', REAP, 'sh', String(pgid), nonce];
 }
 
 /** The command as humans should see it (the same text that runs; it never holds secrets). */
@@ -225,12 +273,15 @@ export function stdinSecretToEnv(envNames: readonly string[], argv: readonly str
   return ['env', `KBOPS_SECRET_VARS=${envNames.join(' ')}`, 'sh', '-c', STDIN_TO_ENV, 'sh', ...argv];
 }
 
+// The PCPPASSFILE is an unlinked file: created empty (mode 0600), opened as fd 3, removed, and only
+// then written through the fd, so a SIGKILL at any moment leaves no password on disk. pcp reads it as
+// /dev/fd/3 (on Linux that re-opens the deleted regular file, which passes pcp's 0600 check).
 const STDIN_TO_PCPPASS =
-  'umask 077; f=$(mktemp) || exit 70; trap \'rm -f "$f"\' EXIT; IFS= read -r pw || exit 70; ' +
-  'pw=$(printf %s "$pw" | sed \'s/[\\\\:]/\\\\&/g\'); printf \'%s:%s:%s:%s\\n\' "$1" "$2" "$3" "$pw" > "$f"; ' +
-  'shift 3; PCPPASSFILE=$f "$@"';
+  'umask 077; f=$(mktemp) || exit 70; { rm -f "$f"; IFS= read -r pw || exit 70; ' +
+  'pw=$(printf %s "$pw" | sed \'s/[\\\\:]/\\\\&/g\'); printf \'%s:%s:%s:%s\\n\' "$1" "$2" "$3" "$pw" >&3; ' +
+  'shift 3; PCPPASSFILE=/dev/fd/3 "$@"; } 3>"$f"';
 
-/** `sh -c '…'` running a pcp_* tool with a temporary PCPPASSFILE made from the password on stdin. */
+/** `sh -c '…'` running a pcp_* tool with a PCPPASSFILE made from the password on stdin; see above. */
 export function stdinSecretToPcpPass(
   host: string,
   port: number,

@@ -1,4 +1,5 @@
-import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { ChatSurface } from '../chatops/chat-surface';
 import { routeKingbase, type ChatCommand, type ChatopsDeps } from '../chatops/chatops';
@@ -21,6 +22,10 @@ export interface SlackAppOptions {
   readonly surface: ChatSurface;
   readonly commands: readonly ChatCommand[];
   readonly logger: Logger;
+  /** GET /healthz on the receiver's port (HTTP mode; Socket Mode serves it on a server of its own). */
+  readonly healthz?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Socket Mode: told when the socket connects (true) or drops (false), for the health check. */
+  readonly onSocketState?: (connected: boolean) => void;
 }
 
 /** Slack retries a delivery it thinks was missed; a second click arrives twice: do each once. */
@@ -47,16 +52,38 @@ function boltLogger(log: Logger): BoltLogger {
 }
 
 export function createSlackApp(o: SlackAppOptions): App {
+  // A 429 is for kbops's own outbox to honour: never pause the whole client for 30 minutes.
+  const clientOptions = {
+    ...(o.slackApiUrl && { slackApiUrl: o.slackApiUrl }),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  };
+  // Socket Mode's receiver is made here (as Bolt would make it) to watch its connection.
+  const socket = o.appToken
+    ? new SocketModeReceiver({
+        appToken: o.appToken,
+        logger: boltLogger(o.logger),
+        installerOptions: { clientOptions },
+      })
+    : undefined;
+  if (socket && o.onSocketState) {
+    const tell = o.onSocketState;
+    socket.client.on('connected', () => tell(true));
+    for (const down of ['reconnecting', 'disconnecting', 'disconnected'])
+      socket.client.on(down, () => tell(false));
+  }
   const app = new App({
     token: o.botToken,
-    ...(o.appToken ? { appToken: o.appToken, socketMode: true } : { signingSecret: o.signingSecret ?? '' }),
+    ...(socket
+      ? { receiver: socket }
+      : {
+          signingSecret: o.signingSecret ?? '',
+          ...(o.healthz && {
+            customRoutes: [{ path: '/healthz', method: ['GET', 'HEAD'], handler: o.healthz }],
+          }),
+        }),
     logger: boltLogger(o.logger),
-    // A 429 is for kbops's own outbox to honour: never pause the whole client for 30 minutes.
-    clientOptions: {
-      ...(o.slackApiUrl && { slackApiUrl: o.slackApiUrl }),
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-    },
+    clientOptions,
   });
   const once = new SeenOnce();
   const background = (what: string, work: () => Promise<void>) => {

@@ -5,11 +5,16 @@ import type {
   ApplyOptions,
   ApplyResult,
   ApprovalRecord,
+  CastVoteResult,
+  ForceReleaseResult,
   LockInfo,
   NewRun,
   RunPatch,
   RunStore,
+  VoteVerdict,
 } from '../ports/run-store';
+import { castVote } from './cast-vote';
+import { forceReleaseLock } from './force-release-lock';
 import type { Db, Queryable } from './db';
 import { journaledTransaction, writeJournal, type Journal } from './journaled-transaction';
 import { ACTIVE_SQL, leaseSql, lockRun, moveRun } from './move-run';
@@ -156,6 +161,13 @@ export class SqlRunStore implements RunStore {
     return r.rows.map(toStoredEvent);
   }
 
+  castVote(
+    runId: string,
+    decide: (run: Run, existing: readonly ApprovalRecord[]) => VoteVerdict,
+  ): Promise<CastVoteResult> {
+    return this.tx((tx, journal) => castVote(tx, journal, runId, decide));
+  }
+
   async recordApproval(a: Omit<ApprovalRecord, 'at'>): Promise<'recorded' | 'duplicate'> {
     const r = await this.db.query(
       `INSERT INTO kbops_approvals (run_id, user_id, plan_hash, decision) VALUES ($1, $2, $3, $4)
@@ -271,19 +283,8 @@ export class SqlRunStore implements RunStore {
     return r.rows[0] && toLock(r.rows[0]);
   }
 
-  forceReleaseLock(cluster: string, actor: string, reason: string): Promise<LockInfo | undefined> {
-    return this.tx(async (tx, journal) => {
-      const r = await tx.query<LockRow>('DELETE FROM kbops_locks WHERE cluster = $1 RETURNING *', [cluster]);
-      const lock = r.rows[0];
-      if (!lock) return undefined;
-      journal({
-        runId: lock.run_id,
-        cluster,
-        actor,
-        event: { type: 'lock', action: 'force-released', heldByRun: lock.run_id, reason },
-      });
-      return toLock(lock);
-    });
+  forceReleaseLock(cluster: string, actor: string, reason: string): Promise<ForceReleaseResult> {
+    return this.tx((tx, journal) => forceReleaseLock(tx, journal, cluster, actor, reason));
   }
 
   close(): Promise<void> {

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConsole } from '../../src/console/kbops-console';
 import { startPrivateLab, type PrivateLab } from '../integration/support/private-lab';
+import { writeArtifact } from '../support/artifacts';
+import { keepStateDirArtifacts } from '../support/store-artifacts';
 
 // The console front end in script mode against a lab of its own: UBOB asks for host 3, his own
 // approval is refused, UCAROL approves, and the transcript ends with the verdict and success.
@@ -43,6 +45,8 @@ it('plans, refuses self-approval, runs once approved, and prints it all', async 
     }
   }
   await runConsole({ inventory: pl.inventory, env: process.env, input: lines(), out, stateDir });
+  writeArtifact('console-transcript.txt', transcript);
+  await keepStateDirArtifacts(stateDir, 'console');
 
   expect(transcript).toMatch(/^#1 \[console\]/m);
   expect(transcript).toMatch(/\[1\] Approve \(run\.approve R[A-Z0-9]{8}\)/);

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { startBot, type Bot } from '../../src/app/start-bot';
 import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
+import { artifactStream } from '../support/artifacts';
+import { keepStateDirArtifacts } from '../support/store-artifacts';
 import { startPrivateLab, type PrivateLab } from '../integration/support/private-lab';
 import { channelTranscript } from './support/channel-transcript';
 import { waitForSlack } from './support/wait-for-slack';
@@ -80,7 +82,7 @@ beforeAll(async () => {
     options: options.options,
     inventory: pl.inventory,
     env: process.env,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: 'debug', destination: artifactStream('slack-add-node.log') }),
   });
   url = `http://127.0.0.1:${bot.port}/slack/events`;
 }, 120_000);
@@ -89,6 +91,7 @@ afterAll(async () => {
   await bot?.stop();
   await slack?.close();
   await pl?.stop();
+  if (stateDir) await keepStateDirArtifacts(stateDir, 'slack-add-node');
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 

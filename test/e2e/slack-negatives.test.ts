@@ -5,6 +5,8 @@ import { startBot, type Bot } from '../../src/app/start-bot';
 import type { Inventory } from '../../src/config/normalise-inventory';
 import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
+import { artifactStream } from '../support/artifacts';
+import { keepStateDirArtifacts } from '../support/store-artifacts';
 import { startPrivateLab, type PrivateLab } from '../integration/support/private-lab';
 import { channelTranscript } from './support/channel-transcript';
 import { waitForSlack } from './support/wait-for-slack';
@@ -44,7 +46,7 @@ async function bootBot(inventory: Inventory): Promise<Bot> {
     options: options.options,
     inventory,
     env: process.env,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: 'debug', destination: artifactStream('slack-negatives.log') }),
   });
 }
 
@@ -122,6 +124,7 @@ afterAll(async () => {
   await bot?.stop();
   await slack?.close();
   await pl?.stop();
+  for (const d of stateDirs) await keepStateDirArtifacts(d, 'slack-negatives').catch(() => undefined);
   for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
 });
 

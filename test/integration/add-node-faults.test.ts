@@ -11,6 +11,7 @@ import type { Notifier } from '../../src/ports/notifier';
 import type { RunStore } from '../../src/ports/run-store';
 import { prepareAddNode } from '../../src/runbooks/add-node/prepare-add-node';
 import { createRunStore } from '../../src/store/create-run-store';
+import { keepStoreArtifacts } from '../support/store-artifacts';
 import { labDown } from '../../lab/lab-down';
 import { labLayout } from '../../lab/lab-layout';
 import { comparable, snapshotLab, type LabSnapshot } from './support/cluster-snapshot';
@@ -54,6 +55,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  if (store) await keepStoreArtifacts(store, 'add-node-faults');
   await store?.close();
   if (pl) await pl.stop();
   else {

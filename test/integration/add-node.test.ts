@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { runCli } from '../../src/cli/main';
 import { createRunStore } from '../../src/store/create-run-store';
+import { writeArtifact } from '../support/artifacts';
+import { keepStateDirArtifacts } from '../support/store-artifacts';
 import { startPrivateLab, type PrivateLab } from './support/private-lab';
 
 // The main job on a real lab: with ~500 MB in TEST and a writer inserting rows during the whole
@@ -64,6 +66,7 @@ async function cli(args: string[]) {
   const out: string[] = [];
   const env = { ...process.env, KBOPS_INVENTORY: pl.lab.inventoryPath, KBOPS_STATE_DIR: stateDir };
   const code = await runCli(args, env, { out: (t) => out.push(t), err: (t) => out.push(t), tty: false });
+  writeArtifact(`cli-${args[0] ?? 'none'}.txt`, out.join('\n'));
   return { code, out: out.join('\n') };
 }
 
@@ -76,6 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pl?.stop();
+  if (stateDir) await keepStateDirArtifacts(stateDir, 'add-node');
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 

@@ -12,6 +12,8 @@ import {
   type SshConnectOptions,
   type SshLogger,
 } from '../../src/adapters/ssh-remote-shell';
+import { reapRemote } from '../../src/engine/reap-remote';
+import type { RemoteStart } from '../../src/ports/remote-shell';
 import { cmd, pipe, seq } from '../../src/shell/shell-command';
 
 const HOST = '127.0.0.99';
@@ -269,11 +271,120 @@ describe('connect', () => {
     await s.close();
     await expect(run).rejects.toBeInstanceOf(SshSessionError);
     await expect(s.exec(cmd('true'))).rejects.toBeInstanceOf(SshSessionError);
-    // Without a pty, sshd does not signal the command when the link drops; clean up our own sleep by PID.
-    for (const pid of spawnSync('pgrep', ['-f', `sleep ${sleeper}`], { encoding: 'utf8' }).stdout.split(
-      /\s+/,
-    )) {
-      if (pid !== '') process.kill(Number(pid), 'SIGKILL');
+    // Without a pty, sshd does not signal the command when the link drops: the wrapper's watchdog does.
+    expect(await gone(`sleep ${sleeper}`, 5000)).toBe(true);
+  });
+});
+
+/** The parent PID and process group of a local process, from /proc. */
+function statOf(pid: number): { ppid: number; pgid: number } | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
+    return { ppid: Number(fields[1]), pgid: Number(fields[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function until(ok: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return ok();
+}
+
+function pidOf(pattern: string): number {
+  const out = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.trim().split('\n');
+  return Number(out[0]);
+}
+
+describe('remote process groups', () => {
+  it('reports the group and nonce of each command, which runs with LC_ALL=C and the nonce in its env', async () => {
+    const started: RemoteStart[] = [];
+    const s = marker(981);
+    const run = shell.exec(cmd('sh', '-c', `echo "$LC_ALL"; exec sleep ${s}`), {
+      onStarted: (info) => started.push(info),
+      timeoutMs: 3000,
+    });
+    expect(await running(`sleep ${s}`)).toBe(true);
+    expect(await until(() => started.length > 0)).toBe(true);
+    expect(started).toHaveLength(1);
+    const { pgid, nonce } = started[0]!;
+    const pid = pidOf(`sleep ${s}`);
+    expect(statOf(pid)?.pgid).toBe(pgid);
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toEqual(
+      expect.arrayContaining([`KBOPS_EXEC=${nonce}`, 'LC_ALL=C']),
+    );
+    await expect(run).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('kills the remote group within seconds when its sshd session process is killed', async () => {
+    const s = await SshRemoteShell.connect(base);
+    const sleeper = marker(980);
+    const run = s.exec(seq(pipe(cmd('sleep', sleeper), cmd('cat')), cmd('echo', 'never')));
+    expect(await running(`sleep ${sleeper}`)).toBe(true);
+    // The session process: the nearest sshd above the command (it holds the connection), below ours.
+    let p = pidOf(`sleep ${sleeper}`);
+    while (statOf(p) !== undefined && !readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('sshd')) {
+      p = statOf(p)!.ppid;
     }
+    let above = p;
+    while (statOf(above) !== undefined && statOf(above)!.ppid !== sshd.pid) above = statOf(above)!.ppid;
+    expect(statOf(above)?.ppid).toBe(sshd.pid);
+    process.kill(p, 'SIGKILL');
+    const cutAt = Date.now();
+    await expect(run).rejects.toBeInstanceOf(SshSessionError);
+    expect(await gone(`sleep ${sleeper}`, 5000)).toBe(true);
+    expect(Date.now() - cutAt).toBeLessThan(5000);
+    expect(s.closed).toBe(true);
+  });
+
+  it('reapRemote kills a recorded group that is still ours, and leaves one that is not', async () => {
+    const started: RemoteStart[] = [];
+    const s = marker(979);
+    const run = shell.exec(cmd('sleep', s), { onStarted: (info) => started.push(info) });
+    expect(await running(`sleep ${s}`)).toBe(true);
+    expect(await until(() => started.length > 0)).toBe(true);
+    const group = started[0]!;
+    // A recycled id: the same group number with another exec's nonce is never touched.
+    expect(await reapRemote(shell, { pgid: group.pgid, nonce: 'ffffffffffffffff' })).toEqual({
+      gone: true,
+      killed: false,
+    });
+    expect(await running(`sleep ${s}`, 300)).toBe(true);
+    expect(await reapRemote(shell, group)).toEqual({ gone: true, killed: true });
+    expect(await gone(`sleep ${s}`, 100)).toBe(true);
+    expect(await run).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
+    expect(await reapRemote(shell, group)).toEqual({ gone: true, killed: false });
+  });
+
+  it('keeps memory bounded under a 200 MB stderr without a newline', async () => {
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const lines: string[] = [];
+    try {
+      const r = await shell.exec(cmd('sh', '-c', "head -c 200000000 /dev/zero | tr '\\0' x >&2; echo done"), {
+        onStderrLine: (l) => lines.push(l),
+      });
+      expect(r.stdout).toBe('done\n');
+      expect(r.stderr.length).toBeLessThanOrEqual(64 * 1024);
+      expect(r.stderr).toMatch(/^x+ \[line cut at 8192 characters\]\n$/);
+      expect(lines.map((l) => l.length)).toEqual([8192]);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak - before).toBeLessThan(50 * 1024 * 1024);
+  }, 60_000);
+
+  it('keeps the tail of a long output and says how much it dropped', async () => {
+    const r = await shell.exec(cmd('seq', '1', '100000'));
+    expect(r.stdout.length).toBe(64 * 1024);
+    expect(r.stdout.endsWith('99999\n100000\n')).toBe(true);
+    expect(r.truncated?.stdout).toBe(588895 - 64 * 1024);
+    const all = await shell.exec(cmd('seq', '1', '100000'), { maxBufferedChars: 1024 * 1024 });
+    expect(all.stdout.length).toBe(588895);
+    expect(all.truncated).toBeUndefined();
   });
 });

@@ -1,47 +1,63 @@
 import { posix } from 'node:path';
 import type { Step } from '../../core/plan';
-import type { AddNodeParams } from './add-node-params';
 import type { NodeFacts } from './add-node-snapshot';
 import { change, editFile, exitZero, MINUTE, ssh } from './add-node-steps';
-import { type PlanContext } from './add-node-plan-context';
+import { markerOf, planKeyOf, type PlanContext } from './add-node-plan-context';
+import {
+  createClaimed,
+  makeOwnedDir,
+  REFUSED_EXIT,
+  removeClaimed,
+  removeOwned,
+} from '../../shell/owned-paths';
 
 // V8R3's cluster software and settings copied from the primary, and HAmodule.conf membership.
 
-export function copyClusterFileSteps(params: AddNodeParams, primary: NodeFacts, name: string): Step[] {
+export function copyClusterFileSteps(ctx: PlanContext, primary: NodeFacts): Step[] {
+  const { params, snapshot: snap } = ctx;
+  const N = snap.newHost;
+  const name = N.name;
+  const key = planKeyOf(ctx);
   // scp runs on the new host and logs in to the primary as the OS user (not the database user).
   const from = (p: string) =>
     `${params.cluster.ssh.user}@${primary.host}:${posix.join(primary.clusterPath, p)}`;
   const to = (p: string) => posix.join(params.clusterPath, p);
-  const scp = (sources: string[], dest: string) =>
-    ssh(['scp', '-rpq', '-o', 'BatchMode=yes', ...sources, dest]);
+  const scp = (sources: string[], dest: string) => ['scp', '-rpq', '-o', 'BatchMode=yes', ...sources, dest];
   const dirs = ['db/bin', 'db/etc', 'db/lib', 'db/share'];
+  const refused = { refusedExitCodes: [REFUSED_EXIT] };
+  const archive = markerOf(ctx, N, 'archivedir');
+  const copied = markerOf(ctx, N, 'copy-cluster-files');
+  const template = markerOf(ctx, N, 'copy-template');
   return [
     change(
       'archivedir',
       'create an empty archive directory (and db/, which the copy fills)',
       name,
-      ssh(['mkdir', '-p', '--', to('archivedir'), to('db')]),
-      [ssh(['rmdir', '--', to('archivedir')])],
+      ssh(makeOwnedDir(archive, to('archivedir'), key, '0700', [to('db')]), refused),
+      [ssh(removeOwned(archive, to('archivedir'), key, 'dir'))],
       { probe: { kind: 'ssh', argv: ['test', '-d', to('archivedir')] }, present: exitZero },
     ),
     change(
       'copy-cluster-files',
       `copy the cluster software and settings from ${primary.name} (never kingbasecluster/)`,
       name,
-      scp(dirs.map(from), to('db')),
-      [ssh(['rm', '-rf', '--', ...dirs.map(to)])],
+      ssh(createClaimed(copied, key, dirs.map(to), scp(dirs.map(from), to('db'))), refused),
+      [ssh(removeClaimed(copied, key, dirs.map(to)))],
       { probe: { kind: 'ssh', argv: ['test', '-d', to('db/bin')] }, present: exitZero },
       {
         timeoutMs: 10 * MINUTE,
-        note: 'needs SSH trust from the new host to the primary for the OS user, as the write-up sets up',
+        note: 'refused if any of them exists; needs SSH trust from the new host to the primary for the OS user, as the write-up sets up',
       },
     ),
     change(
       'copy-template',
       `copy template.bk from ${primary.name} (kingbase.conf's control_file_copy)`,
       name,
-      scp([from('template.bk')], to('template.bk')),
-      [ssh(['rm', '-f', '--', to('template.bk')])],
+      ssh(
+        createClaimed(template, key, [to('template.bk')], scp([from('template.bk')], to('template.bk'))),
+        refused,
+      ),
+      [ssh(removeClaimed(template, key, [to('template.bk')]))],
       { probe: { kind: 'ssh', argv: ['test', '-f', to('template.bk')] }, present: exitZero },
     ),
   ];

@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+import { sha256Json } from '../../core/json';
 import type { Target } from '../../core/plan';
 import type { Dialect } from '../../dialects/dialect';
 import type { AddNodeParams } from './add-node-params';
@@ -15,6 +17,30 @@ export interface PlanContext {
   readonly requester: string;
   readonly now: Date;
 }
+
+/** Where kbops keeps its markers and backups on a node's host: beside the cluster, never inside a data directory. */
+export function kbopsDirOf(n: { clusterPath: string; dataDir: string }): string {
+  const dir = posix.join(n.clusterPath, '.kbops');
+  const inside = dir === n.dataDir || dir.startsWith(`${n.dataDir.replace(/\/+$/, '')}/`);
+  return inside ? posix.join(posix.dirname(n.dataDir), '.kbops') : dir;
+}
+
+/** Names this plan's markers and backups on the hosts (a pure function of the plan's identity). */
+export const planKeyOf = (ctx: PlanContext): string =>
+  sha256Json({
+    cluster: ctx.params.cluster.name,
+    requester: ctx.requester,
+    at: ctx.now.toISOString(),
+    takenAt: ctx.snapshot.takenAt,
+    host: ctx.snapshot.newHost.host,
+  }).slice(0, 12);
+
+/** The marker proving that step `stepId` of this plan made what it made on that node's host. */
+export const markerOf = (
+  ctx: PlanContext,
+  node: { clusterPath: string; dataDir: string },
+  stepId: string,
+): string => posix.join(kbopsDirOf(node), `${planKeyOf(ctx)}-${stepId}.made`);
 
 export const targetOf = (n: { name: string; host: string; sshPort: number; sqlPort: number }): Target => ({
   name: n.name,

@@ -3,7 +3,8 @@ import type { Step } from '../../core/plan';
 import type { NodeFacts } from './add-node-snapshot';
 import { tailLogsOnFailure } from '../../shell/shell-command';
 import { change, check, confLines, editFile, exitZero, MINUTE, ssh } from './add-node-steps';
-import { PASSWORD_TOKEN, type PlanContext } from './add-node-plan-context';
+import { markerOf, PASSWORD_TOKEN, planKeyOf, type PlanContext } from './add-node-plan-context';
+import { REFUSED_EXIT, startClaimed, stopClaimed } from '../../shell/owned-paths';
 
 // The new node as a standby: its recovery settings, its own server settings, and its start.
 
@@ -116,6 +117,9 @@ export function startSteps(
     ? posix.join(N.clusterPath, 'log', `${N.name}-start.log`)
     : posix.join(N.dataDir, 'startup.log');
   const ctl = tool(N, d.tools.ctl);
+  const marker = markerOf(ctx, N, 'start');
+  const key = planKeyOf(ctx);
+  const pidFile = posix.join(N.dataDir, d.files.pidFile);
   return [
     change(
       'start',
@@ -123,15 +127,28 @@ export function startSteps(
       N.name,
       // Without -l the server keeps the SSH session's output open and the command never returns.
       ssh(
-        // If it does not start, the end of its logs goes into the journal: a rollback removes them.
-        tailLogsOnFailure(
-          [log, ...['sys_log', 'log', 'pg_log'].map((d) => posix.join(N.dataDir, d))],
-          [ctl, 'start', '-w', '-t', '300', '-D', N.dataDir, '-l', log],
+        startClaimed(
+          marker,
+          key,
+          pidFile,
+          // If it does not start, the end of its logs goes into the journal: a rollback removes them.
+          tailLogsOnFailure(
+            [log, ...['sys_log', 'log', 'pg_log'].map((d) => posix.join(N.dataDir, d))],
+            [ctl, 'start', '-w', '-t', '300', '-D', N.dataDir, '-l', log],
+          ),
         ),
+        { refusedExitCodes: [REFUSED_EXIT] },
       ),
-      [ssh([ctl, 'stop', '-w', '-t', '120', '-m', 'fast', '-D', N.dataDir], { okExitCodes: [0, 1] })],
+      [
+        ssh(
+          stopClaimed(marker, key, pidFile, [ctl, 'stop', '-w', '-t', '120', '-m', 'fast', '-D', N.dataDir]),
+        ),
+      ],
       { probe: { kind: 'ssh', argv: [ctl, 'status', '-D', N.dataDir] }, present: exitZero },
-      { timeoutMs: 6 * MINUTE },
+      {
+        timeoutMs: 6 * MINUTE,
+        note: 'refused if a server already runs there; its undo stops only the server this run started',
+      },
     ),
     check(
       'wait-streaming',

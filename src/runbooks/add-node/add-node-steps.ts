@@ -4,6 +4,9 @@ import type { FileFact } from './add-node-snapshot';
 // Small builders for the add-node plan's steps, so the plan reads as a list of intentions.
 
 export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+/** No progress for this long fails a copy (a base backup reports at least every few seconds). */
+export const STALL_MS = 10 * MINUTE;
 
 export const fileExists: Condition = { kind: 'not', of: { kind: 'file-sha', sha256: null } };
 export const exitZero: Condition = { kind: 'exit-code', equals: 0 };

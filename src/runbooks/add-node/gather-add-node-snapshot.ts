@@ -22,7 +22,7 @@ import {
 } from '../../probes/host-probes';
 import { parsePoolNodes, poolNodesProbe } from '../../probes/pool-nodes';
 import type { ArgvProbe, Parsed, Row, SqlProbe } from '../../probes/probe';
-import { parseDatabaseSize, databaseSizeSql } from '../../probes/database-size';
+import { parseDatabaseSize, instanceSizeSql } from '../../probes/database-size';
 import { parseRecoveryState, recoveryStateSql } from '../../probes/recovery-state';
 import { parseReplication, replicationSql } from '../../probes/replication';
 import { parseServerVersion, serverVersionSql } from '../../probes/server-version';
@@ -146,7 +146,7 @@ async function nodeFacts(
   };
 }
 
-async function primaryFacts(r: SnapshotReader, node: NodeFacts, database: string): Promise<PrimaryFacts> {
+async function primaryFacts(r: SnapshotReader, node: NodeFacts): Promise<PrimaryFacts> {
   const t = nodeTarget(node);
   const d = r.d;
   const get = async <T>(f: () => Promise<T>): Promise<T | null> => f().catch(() => null);
@@ -162,9 +162,7 @@ async function primaryFacts(r: SnapshotReader, node: NodeFacts, database: string
   return {
     name: node.name,
     serverMajor: version ? Number.parseFloat(version.pgMajor ?? version.major) || null : null,
-    databaseBytes: await get(async () =>
-      value(parseDatabaseSize(await r.rows(t, databaseSizeSql(d, database)))),
-    ),
+    databaseBytes: await get(async () => value(parseDatabaseSize(await r.rows(t, instanceSizeSql(d))))),
     maxWalSenders: num('max_wal_senders'),
     maxReplicationSlots: num('max_replication_slots'),
     maxConnections: num('max_connections'),
@@ -328,7 +326,7 @@ export async function gatherAddNodeSnapshot(
   return {
     takenAt: now.toISOString(),
     nodes,
-    primary: primaries.length === 1 ? await primaryFacts(r, primaries[0]!, params.cluster.db.database) : null,
+    primary: primaries.length === 1 ? await primaryFacts(r, primaries[0]!) : null,
     managers: await managerFacts(r, params),
     newHost: await newHostFacts(r, params),
   };

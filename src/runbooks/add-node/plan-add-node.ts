@@ -1,11 +1,20 @@
 import { posix } from 'node:path';
 import { sealPlan, type SealedPlan, type Step, type Target } from '../../core/plan';
+import { fillOwnedDir, makeOwnedDir, REFUSED_EXIT, removeOwned } from '../../shell/owned-paths';
+import { addNodeGuards } from './add-node-guards';
 import type { Json } from '../../core/json';
 import { stdinSecretToEnv } from '../../shell/shell-command';
-import { change, check, editFile, exitZero, hbaAddress, MINUTE, sql, ssh } from './add-node-steps';
+import { change, check, editFile, exitZero, hbaAddress, HOUR, sql, ssh, STALL_MS } from './add-node-steps';
 import { managerSteps } from './add-node-manager-steps';
 import { copyClusterFileSteps, haModuleSteps } from './add-node-cluster-steps';
-import { PASSWORD_TOKEN, targetOf, type PlanContext } from './add-node-plan-context';
+import {
+  kbopsDirOf,
+  markerOf,
+  PASSWORD_TOKEN,
+  planKeyOf,
+  targetOf,
+  type PlanContext,
+} from './add-node-plan-context';
 import { standbyConfigSteps, startSteps } from './add-node-standby-steps';
 import { verdictSteps } from './add-node-verdict-steps';
 
@@ -28,16 +37,8 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
   const user = params.cluster.db.user;
   const slot = `slot_${N.name}`;
   const tool = (node: { binDir: string }, name: string) => posix.join(node.binDir, name);
+  const key = planKeyOf(ctx);
   const steps: Step[] = [];
-
-  // Nothing has drifted since planning: the primary is still the primary.
-  steps.push(
-    check('check-primary', `${primary.name} is still the primary`, primary.name, {
-      kind: 'verify',
-      probe: { kind: 'sql', sql: `select ${d.sql.isInRecovery}() as in_recovery`, params: [] },
-      expect: { kind: 'column-equals', column: 'in_recovery', value: false },
-    }),
-  );
 
   // hba on every node first, so the new host may connect (and after a failover, too).
   const defaultMethod = d.caps.base64ConninfoPassword ? 'md5' : 'scram-sha-256';
@@ -73,8 +74,19 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
     },
     present: { kind: 'row-count' as const, min: 1 },
   };
+  // Only a slot this run made, and only once nothing uses it (the new node is stopped first).
+  const slotIdle = {
+    kind: 'wait-until' as const,
+    probe: {
+      kind: 'sql' as const,
+      sql: `select count(*)::int as active from ${d.sql.replicationSlots} where slot_name = $1 and active`,
+      params: [slot],
+    },
+    until: { kind: 'column-equals' as const, column: 'active', value: 0 },
+    intervalMs: 500,
+  };
   const dropSlot = sql(
-    `select ${d.sql.dropSlot}(slot_name) from ${d.sql.replicationSlots} where slot_name = $1`,
+    `select ${d.sql.dropSlot}(slot_name) from ${d.sql.replicationSlots} where slot_name = $1 and not active`,
     [slot],
   );
   const slotNodes = d.caps.slotsOnStandbys ? [primary, ...standbys] : [primary];
@@ -86,7 +98,7 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
         `create replication slot ${slot} on ${node.name}`,
         node.name,
         sql(`select slot_name from ${d.sql.createPhysicalSlot}($1, ${reserve})`, [slot]),
-        [dropSlot],
+        [slotIdle, dropSlot],
         slotEffect,
         reserve
           ? { note: 'reserves WAL at once, before the base backup' }
@@ -95,45 +107,65 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
     );
   }
 
-  if (d.caps.copyClusterFiles) steps.push(...copyClusterFileSteps(params, primary, N.name));
+  if (d.caps.copyClusterFiles) steps.push(...copyClusterFileSteps(ctx, primary));
 
   if (N.dataDirState === 'absent') {
+    const marker = markerOf(ctx, N, 'datadir');
     steps.push(
       change(
         'datadir',
         `create the data directory on ${N.name}`,
         N.name,
-        ssh(['mkdir', '-p', '-m', '0700', '--', N.dataDir]),
-        [ssh(['rm', '-rf', '--', N.dataDir])],
+        ssh(makeOwnedDir(marker, N.dataDir, key), { refusedExitCodes: [REFUSED_EXIT] }),
+        [ssh(removeOwned(marker, N.dataDir, key, 'dir'))],
         { probe: { kind: 'ssh', argv: ['test', '-d', N.dataDir] }, present: exitZero },
+        {
+          note: 'refused if the directory exists by then; its undo removes it only while it is the one this run made',
+        },
       ),
     );
   }
 
-  const backupMs = Math.max(30 * MINUTE, ((primaryFacts.databaseBytes ?? 0) / (10 * 1024 * 1024)) * 1000 * 3);
-  steps.push(
-    change(
+  // Judged by progress, not by a clock: a stall fails it; the outer bound only catches a host that
+  // reports progress for ever (at 1 MB/s, the slowest link worth waiting for, plus an hour).
+  const bytes = primaryFacts.databaseBytes ?? 0;
+  const backupMs = Math.round(Math.max(2 * HOUR, HOUR + (bytes / (1024 * 1024)) * 1000));
+  const bbMarker = markerOf(ctx, N, 'basebackup');
+  steps.push({
+    ...change(
       'basebackup',
       `copy ${primary.name} to ${N.name} (base backup, WAL streamed)`,
       N.name,
       ssh(
-        stdinSecretToEnv(d.passwordEnv, [
-          tool(N, d.tools.basebackup),
-          ...d.basebackupArgs({ host: primary.host, port: primary.sqlPort, user, dataDir: N.dataDir, slot }),
-        ]),
-        { stdinSecret: 'db.password', progress: { kind: 'basebackup' } },
+        fillOwnedDir(
+          bbMarker,
+          N.dataDir,
+          key,
+          stdinSecretToEnv(d.passwordEnv, [
+            tool(N, d.tools.basebackup),
+            ...d.basebackupArgs({
+              host: primary.host,
+              port: primary.sqlPort,
+              user,
+              dataDir: N.dataDir,
+              slot,
+            }),
+          ]),
+        ),
+        { stdinSecret: 'db.password', progress: { kind: 'basebackup' }, refusedExitCodes: [REFUSED_EXIT] },
       ),
-      [ssh(['find', N.dataDir, '-mindepth', '1', '-delete'])],
+      [ssh(removeOwned(bbMarker, N.dataDir, key, 'contents'))],
       {
         probe: { kind: 'ssh', argv: ['test', '-f', posix.join(N.dataDir, d.files.controlFile)] },
         present: exitZero,
       },
       {
-        timeoutMs: Math.round(backupMs),
-        note: 'the password reaches the tool through its environment, from stdin',
+        timeoutMs: backupMs,
+        note: 'refused unless the data directory is empty; the password reaches the tool through its environment, from stdin',
       },
     ),
-  );
+    stallMs: STALL_MS,
+  });
 
   steps.push(...standbyConfigSteps(ctx, primary, slot));
   steps.push(...startSteps(ctx, primary, tool));
@@ -153,6 +185,20 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
       ] as const;
     }),
   ]);
+  const dirOf = (target: string): string => {
+    const name = target.startsWith('pool-') ? target.slice('pool-'.length) : target;
+    const node = name === N.name ? N : snap.nodes.find((n) => n.name === name);
+    if (!node) throw new Error(`planAddNode: no node for target ${target}`);
+    return kbopsDirOf(node);
+  };
+  const withBackups = steps.map((step) =>
+    step.action.kind === 'file-edit'
+      ? {
+          ...step,
+          action: { ...step.action, backup: posix.join(dirOf(step.target), `${key}-${step.id}.bak`) },
+        }
+      : step,
+  );
   return sealPlan({
     formatVersion: 1,
     runbook: RUNBOOK,
@@ -163,6 +209,7 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
     createdAt: ctx.now.toISOString(),
     targets,
     snapshot: snap as unknown as Json,
-    steps,
+    guards: addNodeGuards(ctx, primary, slot, slotNodes, withBackups),
+    steps: withBackups,
   });
 }

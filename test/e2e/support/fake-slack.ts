@@ -16,6 +16,7 @@ import {
   type SlackIdentity,
 } from './fake-slack-state';
 import { renderTranscript, type TranscriptOptions } from './fake-slack-transcript';
+import { writeArtifact } from '../../support/artifacts';
 
 export type * from './fake-slack-state';
 export type { TranscriptOptions } from './fake-slack-transcript';
@@ -181,6 +182,14 @@ async function handle(state: FakeSlackState, origin: string, req: IncomingMessag
   reply(res, answer);
 }
 
+/** Everything Slack received (each call's arguments, each uploaded file), for the secret scan. */
+function keepArtifacts(state: FakeSlackState): void {
+  writeArtifact('slack-calls.jsonl', state.calls.map((c) => JSON.stringify(c)).join('\n'));
+  for (const f of state.files) {
+    if (f.content) writeArtifact(`slack-file-${f.id}-${f.filename}`, f.content);
+  }
+}
+
 /** Starts the fake on 127.0.0.1 (an ephemeral port). Close it in afterAll/afterEach. */
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const state = new FakeSlackState(options);
@@ -227,6 +236,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     transcript: (transcriptOptions) => renderTranscript(state, transcriptOptions),
     async close() {
+      keepArtifacts(state);
       // fetch keeps connections alive; without this, close() would wait for them to time out.
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));

@@ -16,6 +16,7 @@ import { lookupUser, readPassword } from '../../../lab/lab-state';
 // (sha256, mode, owner; the text of the config files so a failure shows the diff). Not descended:
 //   - log/ directories: server and pgpool logs grow on their own (and kbops's start log stays there);
 //   - run/ directories: listed by name only (pid file, sockets, pgpool_status are runtime state);
+//   - .kbops/ (kbops's work directory): its files, not the directory itself;
 //   - data directories: their top-level entries (a stray backup or standby.signal shows) and their
 //     config files byte for byte; the rest of a live data directory changes by itself.
 // SQL: slots on every existing node, the primary's pg_stat_replication, marker tables, recovery
@@ -92,7 +93,9 @@ async function walk(
     if (skip.has(path)) continue;
     if (e.isSymbolicLink()) out[key] = `symlink -> ${await readlink(path)}`;
     else if (e.isDirectory()) {
-      out[key] = `dir ${((await lstat(path)).mode & 0o7777).toString(8)}`;
+      // kbops's own work directory (markers, backups) is listed by its contents only: an empty one
+      // left after a clean rollback equals none, while any marker or backup left behind shows.
+      if (e.name !== '.kbops') out[key] = `dir ${((await lstat(path)).mode & 0o7777).toString(8)}`;
       if (e.name === 'log') continue;
       await walk(lab, path, skip, out, namesOnly || e.name === 'run');
     } else if (e.isSocket()) out[key] = 'socket';

@@ -5,6 +5,7 @@ import type { ClusterConfig, Inventory } from '../../../src/config/normalise-inv
 import { labDown } from '../../../lab/lab-down';
 import { labLayout, type LabLayout } from '../../../lab/lab-layout';
 import { labUp } from '../../../lab/lab-up';
+import { registerLabSecrets } from '../../support/artifacts';
 
 // A lab of its own for a test file that changes the cluster (adds nodes, breaks things on
 // purpose): other addresses and another directory than the shared lab, so files can run side by
@@ -36,6 +37,7 @@ export async function startPrivateLab(base: number, name: string): Promise<Priva
     await labDown(lab, quiet).catch(() => undefined); // leave nothing running behind a failed start
     throw err;
   }
+  registerLabSecrets(lab); // for the secret scan at the end of the run (the lab is gone by then)
   const inv = await loadInventory(lab.inventoryPath, { env: process.env });
   if (!inv.ok) throw new Error(`private lab inventory invalid:\n${formatProblems(inv.problems)}`);
   return {

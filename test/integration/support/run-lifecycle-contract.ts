@@ -1,6 +1,7 @@
 import type { Run } from '../../../src/core/run';
 import { transition } from '../../../src/core/run-state';
 import type { SqlRunStore } from '../../../src/store/sql-run-store';
+import { runGatesContract } from './run-gates-contract';
 import { must, type StoreHarness } from './store-harness';
 import { testPlan } from './test-plan';
 
@@ -240,9 +241,15 @@ export function runLifecycleContract(h: StoreHarness): void {
     await store.updateRun(run.id, 'w1', { nextStep: 2 });
     await store.interruptOrphans('w1');
     const lock = await store.getLock(run.cluster);
-    expect(await store.forceReleaseLock(run.cluster, 'U-admin', 'node fixed by hand')).toEqual(lock);
+    expect(await store.forceReleaseLock(run.cluster, 'U-admin', 'node fixed by hand')).toEqual({
+      ok: true,
+      released: lock,
+    });
     expect(await store.getLock(run.cluster)).toBeUndefined();
-    expect(await store.forceReleaseLock(run.cluster, 'U-admin', 'again')).toBeUndefined();
+    expect(await store.forceReleaseLock(run.cluster, 'U-admin', 'again')).toEqual({
+      ok: false,
+      reason: 'not-locked',
+    });
     expect((await store.events({ runId: run.id })).at(-1)).toMatchObject({
       actor: 'U-admin',
       cluster: run.cluster,
@@ -257,4 +264,6 @@ export function runLifecycleContract(h: StoreHarness): void {
     must(await store.applyEvent(run.id, 'resume', { actor: 'U-bob' }));
     expect((await store.getLock(run.cluster))?.runId).toBe(run.id);
   });
+
+  runGatesContract(h);
 }

@@ -9,6 +9,10 @@ import { lookupUser } from '../../../lab/lab-state';
 export interface ThrowawayPostgres {
   readonly url: string;
   stop(): Promise<void>;
+  /** An outage: stops the server at once (immediate mode), keeping its data dir and port. */
+  stopServer(): Promise<void>;
+  /** Ends the outage: starts the server again on the same port and data dir. */
+  startServer(): Promise<void>;
 }
 
 // PostgreSQL refuses to run as root: as root, it runs as the lab's OS user (present once the lab is up).
@@ -60,28 +64,38 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     const conf = Object.entries(settings).map(([k, v]) => `${k} = ${v}\n`);
     await appendFile(join(data, 'postgresql.conf'), conf.join(''));
     const log = join(dir, 'postgres.log');
-    const started = await run(join(PG_BIN, 'pg_ctl'), ['start', '-D', data, '-l', log, '-w', '-t', '30'], {
-      ...options,
-      allowFailure: true,
-    });
-    if (started.code !== 0) {
-      const tail = await readFile(log, 'utf8').catch(() => '');
-      throw new Error(`throwaway postgres did not start:\n${started.stderr}\n${tail.slice(-2000)}`);
-    }
-    const pid = Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const start = async (): Promise<number> => {
+      const started = await run(join(PG_BIN, 'pg_ctl'), ['start', '-D', data, '-l', log, '-w', '-t', '30'], {
+        ...options,
+        allowFailure: true,
+      });
+      if (started.code !== 0) {
+        const tail = await readFile(log, 'utf8').catch(() => '');
+        throw new Error(`throwaway postgres did not start:\n${started.stderr}\n${tail.slice(-2000)}`);
+      }
+      return Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    };
+    let pid = await start();
+    const halt = async () => {
+      await run(join(PG_BIN, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '10'], {
+        ...options,
+        allowFailure: true,
+      });
+      for (let i = 0; i < 50 && isAlive(pid); i++) {
+        if (i === 20) process.kill(pid, 'SIGKILL');
+        await sleep(100);
+      }
+    };
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       async stop() {
         // Immediate mode: nothing to keep. Fall back to SIGKILL by PID if pg_ctl cannot do it.
-        await run(join(PG_BIN, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '10'], {
-          ...options,
-          allowFailure: true,
-        });
-        for (let i = 0; i < 50 && isAlive(pid); i++) {
-          if (i === 20) process.kill(pid, 'SIGKILL');
-          await sleep(100);
-        }
+        await halt();
         await rm(dir, { recursive: true, force: true });
+      },
+      stopServer: halt,
+      async startServer() {
+        pid = await start();
       },
     };
   } catch (err) {

@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
+import { writeArtifact } from '../../support/artifacts';
 
 let dir: string;
 const run = async (argv: string[], env: Record<string, string>) => {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(argv, env, { out: (t) => out.push(t), err: (t) => err.push(t), tty: false });
+  writeArtifact(`cli-${argv[0] ?? 'none'}.txt`, [...out, ...err].join('\n'));
   return { code, out: out.join('\n'), err: err.join('\n') };
 };
 
@@ -48,7 +50,9 @@ describe('kbops CLI', () => {
   });
 
   it('health: 0 with a good configuration, 2 without one', async () => {
-    expect((await run(['health'], { KBOPS_INVENTORY: join(dir, 'good.yaml'), PGPW: 'x' })).code).toBe(0);
+    expect(
+      (await run(['health'], { KBOPS_INVENTORY: join(dir, 'good.yaml'), PGPW: 'pw-value-x' })).code,
+    ).toBe(0);
     expect((await run(['health'], { KBOPS_INVENTORY: join(dir, 'missing.yaml') })).code).toBe(2);
   });
 

@@ -42,7 +42,12 @@ describe('the example inventory', () => {
     ]);
     expect(c.nodes[0]!.dataDir).toBe('/home/kingbase/cluster/ESHA/db/data');
     expect(c.nodes[1]!.binDir).toBe('/home/kingbase/cluster/ESHA/db/bin');
-    expect(c.db).toEqual({ user: 'SYSTEM', database: 'TEST', password: { env: 'KBOPS_ESHA_DB_PASSWORD' } });
+    expect(c.db).toEqual({
+      user: 'SYSTEM',
+      database: 'TEST',
+      password: { env: 'KBOPS_ESHA_DB_PASSWORD' },
+      tls: { mode: 'prefer' },
+    });
     expect(c.manager?.kind).toBe('kingbasecluster');
     expect(c.manager?.nodes.map((m) => [m.node, m.host, m.sqlPort, m.pcpPort])).toEqual([
       ['srv127', '192.168.4.127', 9999, 9898],

@@ -1,13 +1,32 @@
-import { readEnvOptions } from '../../../src/config/read-env-options';
+import { defaultStateDir, readEnvOptions } from '../../../src/config/read-env-options';
 
 const SIGNING = '0123456789abcdef0123456789abcdef';
 
 describe('readEnvOptions', () => {
   it('defaults to CLI/console mode with no Slack settings', () => {
-    expect(readEnvOptions({})).toEqual({
+    expect(readEnvOptions({ HOME: '/home/ops' })).toEqual({
       ok: true,
-      options: { KBOPS_INVENTORY: './kbops.yaml', LOG_LEVEL: 'info', PORT: 3000 },
+      options: {
+        KBOPS_INVENTORY: './kbops.yaml',
+        LOG_LEVEL: 'info',
+        PORT: 3000,
+        KBOPS_STATE_DIR: '/home/ops/.local/state/kbops',
+      },
     });
+  });
+
+  it('puts the embedded store at an absolute path, never relative to the working directory', () => {
+    const dir = (env: Record<string, string>) => {
+      const r = readEnvOptions(env);
+      return r.ok ? r.options.KBOPS_STATE_DIR : r.problems;
+    };
+    expect(dir({ XDG_STATE_HOME: '/srv/state', HOME: '/home/ops' })).toBe('/srv/state/kbops');
+    expect(dir({ XDG_STATE_HOME: 'relative', HOME: '/home/ops' })).toBe('/home/ops/.local/state/kbops');
+    expect(dir({ KBOPS_STATE_DIR: '/var/lib/kbops', HOME: '/home/ops' })).toBe('/var/lib/kbops');
+    expect(defaultStateDir({})).toMatch(/^\/.*\/\.local\/state\/kbops$/);
+    expect(dir({ KBOPS_STATE_DIR: './.kbops-state' })).toEqual([
+      expect.objectContaining({ path: 'KBOPS_STATE_DIR' }),
+    ]);
   });
 
   it('accepts HTTP mode and Socket Mode', () => {

@@ -8,7 +8,10 @@ import { preProcessFile } from 'typescript';
 
 const ROOT = resolve(__dirname, '../../..');
 const CORE = join(ROOT, 'src/core');
-const SHELL_COMMAND = join(ROOT, 'src/shell/shell-command');
+// The shell text builders: pure functions from arguments to text (quoting, kbops's fixed wrappers).
+const SHELL_TEXT = new Set(
+  ['shell-command', 'owned-paths', 'script-names'].map((f) => join(ROOT, 'src/shell', f)),
+);
 const PACKAGES = new Set(['zod', 'node:crypto']);
 
 /** The import specifiers of a file that src/core may not use, with why. */
@@ -20,7 +23,7 @@ export function impureImports(file: string, text: string): string[] {
       if (PACKAGES.has(spec)) return false;
       if (!spec.startsWith('.')) return true;
       const target = resolve(dirname(file), spec);
-      return target !== SHELL_COMMAND && !`${target}${sep}`.startsWith(`${CORE}${sep}`);
+      return !SHELL_TEXT.has(target) && !`${target}${sep}`.startsWith(`${CORE}${sep}`);
     });
 }
 
@@ -55,13 +58,15 @@ describe('impureImports (the checker itself)', () => {
   const inCore = join(CORE, 'example.ts');
   const check = (text: string): string[] => impureImports(inCore, text);
 
-  it('allows core-relative imports, zod, node:crypto and the shell quoting module', () => {
+  it('allows core-relative imports, zod, node:crypto and the shell text builders', () => {
     expect(
       check(`
         import { z } from 'zod';
         import { createHash } from 'node:crypto';
         import type { Plan } from './plan';
         import { quote } from '../shell/shell-command';
+        import { nameScripts } from '../shell/script-names';
+        import { REFUSED_EXIT } from '../shell/owned-paths';
         export { evaluate } from './conditions';
       `),
     ).toEqual([]);

@@ -72,6 +72,8 @@ describe('run state machine', () => {
       'interrupted',
     ]);
     expect(holdsLock('cancelled', false)).toBe(false);
+    // A run that failed before changing anything (drift found at its start) frees the cluster.
+    expect(holdsLock('failed', false)).toBe(false);
     expect(holdsLock('succeeded', true)).toBe(false);
   });
 

@@ -171,7 +171,7 @@ describe('runsMessage', () => {
     const m = runsMessage({ runs, now: NOW, cluster: 'ESHA' });
     expectGolden('runs', m);
     expectWithinLimits(m);
-    expect(shownText(m)).toContain('failed at step 17/33');
+    expect(shownText(m)).toContain('failed at step 16/32');
     expect(shownText(m)).toContain('by @root');
   });
 

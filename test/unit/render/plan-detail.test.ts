@@ -23,10 +23,10 @@ function longPlan(times: number, extra: Step[] = []): SealedPlan {
 }
 
 describe('planDetailMessages', () => {
-  it('shows every step of the write-up plan with its action and undo, in two messages (golden)', () => {
+  it('shows every step of the write-up plan with its action and undo, in three messages (golden)', () => {
     const messages = planDetailMessages(plan);
     expectGolden('plan-detail-writeup', messages);
-    expect(messages).toHaveLength(2);
+    expect(messages).toHaveLength(3);
     messages.forEach(expectWithinLimits);
     const all = messages.map(shownText).join('\n');
     plan.steps.forEach((s, i) =>
@@ -34,9 +34,11 @@ describe('planDetailMessages', () => {
     );
     expect(all).toContain('undo:');
     expect(all).toContain('restore /home/kingbase/cluster/ESHA/db/data/sys_hba.conf');
-    expect(messages[1]?.text).toBe(
-      'Full plan 45e06779fb0e for add srv159 (192.168.4.159) to ESHA, part 2 of 2: steps 19–33 of 33',
+    expect(messages[2]?.text).toMatch(
+      /^Full plan [0-9a-f]{12} for add srv159 \(192\.168\.4\.159\) to ESHA, part 3 of 3: steps \d+–32 of 32$/,
     );
+    // The wrappers' names are explained where they are used; their text is in the plan file.
+    expect(all).toContain('`kbops:make-owned-dir`: makes the directory (refused if it exists)');
   });
 
   it('shows the exact commands, escaped, hiding a password= value as renderPlan does', () => {
@@ -55,8 +57,8 @@ describe('planDetailMessages', () => {
     expect(all).not.toContain('Zq7-pw');
     expect(all).toContain('psql \\"password=***\\" &gt; /tmp/x');
     expect(all).toContain('user=SYSTEM password=*** application_name=srv159'); // recovery.conf's conninfo
-    expect(all).toContain("env 'KBOPS_SECRET_VARS=KINGBASE_PASSWORD PGPASSWORD' sh -c");
-    expect(all).toContain('*34. a &lt;b&gt; &amp; c*');
+    expect(all).toContain("env 'KBOPS_SECRET_VARS=KINGBASE_PASSWORD PGPASSWORD' kbops:secret-env");
+    expect(all).toContain('*33. a &lt;b&gt; &amp; c*');
     expect(all).toContain('/tmp/x 2&gt;&amp;1');
   });
 
@@ -90,8 +92,9 @@ describe('planDetailMessages', () => {
     messages.forEach(expectWithinLimits);
     const all = messages.map(shownText).join('\n');
     for (const l of lines) expect(all).toContain(`| ${l}\\n`);
-    expect(all).toContain('_(34. continued)_');
-    expect(all).toContain('_(35. continued)_');
+    const n = plan.steps.length; // big and huge come right after the plan's own steps
+    expect(all).toContain(`_(${n + 1}. continued)_`);
+    expect(all).toContain(`_(${n + 2}. continued)_`);
     const { hash: _h, ...rest } = plan;
     const onlyHuge = planDetailMessages(sealPlan({ ...rest, steps: [huge] }))
       .map(shownText)

@@ -53,7 +53,7 @@ describe('planRootMessage', () => {
     });
     expectGolden('plan-root-running', m);
     expectWithinLimits(m);
-    expect(shownText(m)).toContain('running step 12/33: copy srv127 to srv159 (base backup, WAL streamed)');
+    expect(shownText(m)).toContain('running step 11/32: copy srv127 to srv159 (base backup, WAL streamed)');
     expect(shownText(m)).toContain('— 42%');
   });
 

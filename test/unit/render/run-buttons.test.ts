@@ -22,7 +22,7 @@ describe('runActionsFor', () => {
     running: ['cancel'],
     failed: ['rollback', 'retry'],
     interrupted: ['resume', 'rollback'],
-    cancelled: [],
+    cancelled: ['rollback'],
     rollback_failed: ['rollback'],
     rolling_back: [],
     succeeded: [],
@@ -31,13 +31,19 @@ describe('runActionsFor', () => {
     expired: [],
   };
 
+  // In each state after the first change (step 1 edits a file), as a failed or cancelled run's buttons depend on it.
   it.each(RUN_STATES.map((s) => [s]))('offers only what applies when %s', (state) => {
-    expect(runActionsFor(runOf(plan, state))).toEqual(expected[state]);
+    expect(runActionsFor(runOf(plan, state, { nextStep: 1 }))).toEqual(expected[state]);
+  });
+
+  it('offers only Retry on a run that failed before changing anything (nothing to roll back)', () => {
+    expect(runActionsFor(runOf(plan, 'failed', { nextStep: 0 }))).toEqual(['retry']);
+    expect(runActionsFor(runOf(plan, 'failed', { nextStep: 0, undoNext: 0 }))).toEqual(['rollback', 'retry']);
   });
 
   it('offers a rollback of a cancelled run only when it changed something', () => {
     const after = stepIndex(plan, 'slot-srv127');
-    expect(runActionsFor(runOf(plan, 'cancelled', { nextStep: 1 }))).toEqual([]);
+    expect(runActionsFor(runOf(plan, 'cancelled', { nextStep: 0 }))).toEqual([]);
     expect(runActionsFor(runOf(plan, 'cancelled', { nextStep: after }))).toEqual(['rollback']);
   });
 
@@ -66,7 +72,10 @@ describe('runButtons', () => {
   it('names the step a retry runs again', () => {
     const failed = runOf(plan, 'failed', { nextStep: stepIndex(plan, 'start') });
     const retry = runButtons(failed)?.elements[1];
-    expect(retry).toMatchObject({ action_id: 'run.retry', text: { text: 'Retry step 17' } });
+    expect(retry).toMatchObject({
+      action_id: 'run.retry',
+      text: { text: `Retry step ${stepIndex(plan, 'start') + 1}` },
+    });
   });
 
   it('has no block when nothing can be done, and reads no hash from a foreign block id', () => {

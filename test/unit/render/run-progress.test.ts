@@ -72,10 +72,10 @@ describe('statusLine', () => {
   it('says where a running run is, with its progress', () => {
     const run = runOf(plan, 'running', { nextStep: bb() });
     expect(statusLine(run, NOW, { percent: 42 })).toBe(
-      'running step 12/33: copy srv127 to srv159 (base backup, WAL streamed) — 42%',
+      'running step 11/32: copy srv127 to srv159 (base backup, WAL streamed) — 42%',
     );
     expect(statusLine({ ...run, cancelRequested: true }, NOW)).toBe(
-      'running step 12/33: copy srv127 to srv159 (base backup, WAL streamed) · cancelling…',
+      'running step 11/32: copy srv127 to srv159 (base backup, WAL streamed) · cancelling…',
     );
   });
 
@@ -102,7 +102,7 @@ describe('statusLine', () => {
     expect(statusLine(runOf(plan, 'awaiting_approval'), new Date('2020-10-23T17:00:00Z'))).toBe(
       'awaiting approval · past its deadline',
     );
-    expect(statusLine(runOf(plan, 'cancelled', { nextStep: 1 }), NOW)).toBe(
+    expect(statusLine(runOf(plan, 'cancelled', { nextStep: 0 }), NOW)).toBe(
       'cancelled · nothing was changed',
     );
   });
@@ -115,15 +115,17 @@ describe('step replies', () => {
     const undo = stepStartedReply(runOf(plan, 'rolling_back', { undoNext: i }), i, 'undo');
     expectGolden('step-started', { do: started, undo });
     [started, undo].forEach(expectWithinLimits);
-    expect(started.text).toBe('Starting step 12/33: copy srv127 to srv159 (base backup, WAL streamed)');
-    expect(shownText(undo)).toContain('find /home/kingbase/cluster/ESHA/db/data -mindepth 1 -delete');
+    expect(started.text).toBe('Starting step 11/32: copy srv127 to srv159 (base backup, WAL streamed)');
+    expect(shownText(undo)).toMatch(
+      /kbops:remove-owned \S+-basebackup\.made \/home\/kingbase\/cluster\/ESHA\/db\/data \S+ contents/,
+    );
   });
 
   it('reports a finished step with its duration (golden)', () => {
     const i = stepIndex(plan, 'basebackup');
     const m = stepFinishedReply(runOf(plan, 'running', { nextStep: i + 1 }), finished(i));
     expectGolden('step-finished-ok', m);
-    expect(m.text).toBe('Step 12/33 done in 12.3s: copy srv127 to srv159 (base backup, WAL streamed)');
+    expect(m.text).toBe('Step 11/32 done in 12.3s: copy srv127 to srv159 (base backup, WAL streamed)');
   });
 
   it('reports a failed step with its message, hint and output tail, scrubbed (golden)', () => {
@@ -170,7 +172,7 @@ describe('step replies', () => {
         outcome: { ok: false, kind: 'error', failure: { code: 'ssh', message: 'connection reset' } },
       }),
     );
-    expect(m.text).toBe('Undo of step 4/33 hit an error: connection reset');
+    expect(m.text).toBe('Undo of step 4/32 hit an error: connection reset');
   });
 });
 
@@ -232,7 +234,7 @@ describe('failureCard', () => {
       'run.rollback',
     ]);
     expect(failureCard(runOf(plan, 'rollback_failed', { nextStep: 9, undoNext: 7 }), f).text).toBe(
-      'add srv159 (192.168.4.159) to ESHA failed at the undo of step 8/33: y',
+      'add srv159 (192.168.4.159) to ESHA failed at the undo of step 8/32: y',
     );
   });
 });

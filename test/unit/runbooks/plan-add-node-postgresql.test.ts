@@ -21,6 +21,7 @@ import {
 } from '../../../src/runbooks/add-node/add-node-snapshot';
 import { PASSWORD_TOKEN, planAddNode } from '../../../src/runbooks/add-node/plan-add-node';
 import { stdinSecretToEnv, stdinSecretToPcpPass } from '../../../src/shell/shell-command';
+import { fillOwnedDir, REFUSED_EXIT, startClaimed, stopClaimed } from '../../../src/shell/owned-paths';
 
 // The lab's shape (PostgreSQL 15 + pgpool-II 4.3, ../lab): srv11 primary, srv12 standby, pgpool on
 // 127.0.0.10; srv13 (127.0.0.13) is added. Standby settings go to standby.signal + auto.conf, the pool
@@ -163,6 +164,10 @@ const editOf = (s: Step): Extract<Action, { kind: 'file-edit' }> => {
   return s.action;
 };
 
+const kbopsDir13 = (): string => `${h13.dataDir.replace(/\/db\/data$/, '')}/.kbops`;
+const key = (): string =>
+  /\/([0-9a-f]{12})-hba-srv11\.bak$/.exec(editOf(find(plan, 'hba-srv11')).backup!)![1]!;
+
 describe('planAddNode: the lab cluster on PostgreSQL + pgpool-II', () => {
   it('matches the golden plan', () => {
     const text = renderPlan(plan);
@@ -181,6 +186,7 @@ describe('planAddNode: the lab cluster on PostgreSQL + pgpool-II', () => {
       kind: 'file-edit',
       path: `${h13.dataDir}/standby.signal`,
       expectedSha256: null,
+      backup: `${kbopsDir13()}/${key()}-standby-signal.bak`,
       edit: { type: 'replace', content: '' },
       mode: 0o600,
     });
@@ -197,7 +203,12 @@ describe('planAddNode: the lab cluster on PostgreSQL + pgpool-II', () => {
       },
       mode: 0o600,
       secrets: [{ token: PASSWORD_TOKEN, secret: 'db.password', encoding: 'conninfo' }],
+      backup: `${kbopsDir13()}/${key()}-standby-conninfo.bak`,
     });
+    // Backups of files in the data directory are kept outside it: no later base backup copies them.
+    for (const s of plan.steps) {
+      if (s.action.kind === 'file-edit') expect(s.action.backup!.startsWith(`${h13.dataDir}/`)).toBe(false);
+    }
     const v8r3Only = ['recovery-conf', 'recovery-done', 'etc-node-conf', 'copy-cluster-files', 'archivedir'];
     expect(plan.steps.filter((s) => v8r3Only.includes(s.id))).toEqual([]);
     expect(at('standby-conninfo')).toBeGreaterThan(at('basebackup'));
@@ -221,19 +232,30 @@ describe('planAddNode: the lab cluster on PostgreSQL + pgpool-II', () => {
 
   it('runs pg_basebackup with -X stream and -w, the password in PGPASSWORD from stdin', () => {
     const bb = find(plan, 'basebackup');
+    const marker = `${kbopsDir13()}/${key()}-basebackup.made`;
     expect(bb.action).toEqual({
       kind: 'ssh',
-      argv: stdinSecretToEnv(
-        ['PGPASSWORD'],
-        [
-          `${h13.binDir}/pg_basebackup`,
-          ...['-h', '127.0.0.11', '-p', '54321', '-U', 'SYSTEM', '-D', h13.dataDir],
-          ...['-F', 'p', '-X', 'stream', '-S', 'slot_srv13', '-P', '-v', '-c', 'fast', '-w'],
-        ],
+      // Only into an empty directory, claimed for this plan first, so its undo empties only that.
+      argv: fillOwnedDir(
+        marker,
+        h13.dataDir,
+        key(),
+        stdinSecretToEnv(
+          ['PGPASSWORD'],
+          [
+            `${h13.binDir}/pg_basebackup`,
+            ...['-h', '127.0.0.11', '-p', '54321', '-U', 'SYSTEM', '-D', h13.dataDir],
+            ...['-F', 'p', '-X', 'stream', '-S', 'slot_srv13', '-P', '-v', '-c', 'fast', '-w'],
+          ],
+        ),
       ),
       stdinSecret: 'db.password',
       progress: { kind: 'basebackup' },
+      refusedExitCodes: [REFUSED_EXIT],
     });
+    // Judged by progress: ten minutes without any fails it; the outer bound is hours, not 30 minutes.
+    expect(bb.stallMs).toBe(10 * 60_000);
+    expect(bb.timeoutMs).toBeGreaterThanOrEqual(2 * 3600_000);
   });
 
   it('adds backend 2 with its application_name, reloads pgpool and attaches it online with pcp_attach_node', () => {
@@ -310,6 +332,22 @@ describe('planAddNode: the lab cluster on PostgreSQL + pgpool-II', () => {
     const start = [`${h13.binDir}/pg_ctl`, ...['start', '-w', '-t', '300', '-D', h13.dataDir], '-l', LOG];
     // On failure the end of the start log and of the server's own log directory is kept.
     const logs = [LOG, `${h13.dataDir}/sys_log`, `${h13.dataDir}/log`, `${h13.dataDir}/pg_log`];
-    expect(find(plan, 'start').action).toEqual({ kind: 'ssh', argv: tailLogsOnFailure(logs, start) });
+    const marker = `${kbopsDir13()}/${key()}-start.made`;
+    const pid = `${h13.dataDir}/postmaster.pid`;
+    expect(find(plan, 'start').action).toEqual({
+      kind: 'ssh',
+      argv: startClaimed(marker, key(), pid, tailLogsOnFailure(logs, start)),
+      refusedExitCodes: [REFUSED_EXIT],
+    });
+    // Its undo stops only the server this plan started.
+    expect(find(plan, 'start').undo).toEqual([
+      {
+        kind: 'ssh',
+        argv: stopClaimed(marker, key(), pid, [
+          `${h13.binDir}/pg_ctl`,
+          ...['stop', '-w', '-t', '120', '-m', 'fast', '-D', h13.dataDir],
+        ]),
+      },
+    ]);
   });
 });

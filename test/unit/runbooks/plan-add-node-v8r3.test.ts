@@ -9,6 +9,7 @@ import { parsePoolNodes } from '../../../src/probes/pool-nodes';
 import { parseReplication } from '../../../src/probes/replication';
 import { parseSlots } from '../../../src/probes/slots';
 import { PASSWORD_TOKEN, planAddNode } from '../../../src/runbooks/add-node/plan-add-node';
+import { createClaimed, fillOwnedDir, makeOwnedDir, REFUSED_EXIT } from '../../../src/shell/owned-paths';
 import { stdinSecretToEnv } from '../../../src/shell/shell-command';
 import { fixtureRows, fixtureText, valueOf } from '../probes/fixture';
 import {
@@ -60,6 +61,13 @@ const editOf = (s: Step): Extract<Action, { kind: 'file-edit' }> => {
   if (s.action.kind !== 'file-edit') throw new Error(`${s.id} is not a file edit`);
   return s.action;
 };
+/** Backups and markers live in kbops's directory beside the cluster, never in a data directory. */
+const KBOPS_DIR = `${ESHA}/.kbops`;
+const kept = (stepId: string) =>
+  expect.stringMatching(new RegExp(`^${KBOPS_DIR}/[0-9a-f]{12}-${stepId}\\.bak$`));
+const keyOf = (): string =>
+  /^[0-9a-f]{12}/.exec(editOf(step('hba-srv127')).backup!.slice(KBOPS_DIR.length + 1))![0];
+const marker = (stepId: string) => `${KBOPS_DIR}/${keyOf()}-${stepId}.made`;
 const editsIn = (e: FileEdit): FileEdit[] => (e.type === 'edits' ? e.edits.flatMap(editsIn) : [e]);
 
 /** key → value of a small key = 'value' file (recovery.conf), whitespace around `=` ignored. */
@@ -112,13 +120,31 @@ describe('planAddNode: the write-up cluster on KingbaseES V8R3', () => {
     expect(at('slot-srv127')).toBeLessThan(at('basebackup'));
     expect(step('slot-srv129').target).toBe('srv129');
     expect(at('slot-srv129')).toBeLessThan(at('basebackup'));
+    // Undone only once nothing streams from it (the new node is stopped before), and never while active.
     expect(slot.undo).toEqual([
       {
+        kind: 'wait-until',
+        probe: {
+          kind: 'sql',
+          sql: 'select count(*)::int as active from sys_replication_slots where slot_name = $1 and active',
+          params: ['slot_srv159'],
+        },
+        until: { kind: 'column-equals', column: 'active', value: 0 },
+        intervalMs: 500,
+      },
+      {
         kind: 'sql',
-        sql: 'select sys_drop_replication_slot(slot_name) from sys_replication_slots where slot_name = $1',
+        sql: 'select sys_drop_replication_slot(slot_name) from sys_replication_slots where slot_name = $1 and not active',
         params: ['slot_srv159'],
       },
     ]);
+    expect(plan.guards).toContainEqual(
+      expect.objectContaining({
+        name: 'no replication slot slot_srv159',
+        target: 'srv127',
+        until: 'slot-srv127',
+      }),
+    );
   });
 
   it('allows the new host in sys_hba.conf on both nodes (md5, /32) and reloads them, before the backup', () => {
@@ -129,6 +155,7 @@ describe('planAddNode: the write-up cluster on KingbaseES V8R3', () => {
         kind: 'file-edit',
         path: `${DATA}/sys_hba.conf`,
         expectedSha256: node === 'srv127' ? SHA.hba127 : SHA.hba129,
+        backup: kept(`hba-${node}`),
         edit: {
           type: 'append-lines',
           lines: [
@@ -172,6 +199,7 @@ describe('planAddNode: the write-up cluster on KingbaseES V8R3', () => {
       ...conf,
       path: `${ESHA}/db/etc/recovery.done`,
       expectedSha256: SHA.etcRecoveryDone,
+      backup: kept('recovery-done'),
     });
     expect(at('copy-cluster-files')).toBeLessThan(at('recovery-done'));
   });
@@ -188,30 +216,42 @@ describe('planAddNode: the write-up cluster on KingbaseES V8R3', () => {
     const args = ['-h', '192.168.4.127', '-p', '54321', '-U', 'SYSTEM', '-D', DATA];
     const tail = ['-F', 'p', '-X', 'stream', '-S', 'slot_srv159', '-P', '-v', '-c', 'fast'];
     const env = ['KINGBASE_PASSWORD', 'PGPASSWORD'];
-    expect(argv).toEqual(stdinSecretToEnv(env, [`${BIN}/sys_basebackup`, ...args, ...tail]));
+    // Refused unless the data directory is empty; claimed for this plan before the copy starts.
+    const inner = stdinSecretToEnv(env, [`${BIN}/sys_basebackup`, ...args, ...tail]);
+    expect(argv).toEqual(fillOwnedDir(marker('basebackup'), DATA, keyOf(), inner));
+    expect(bb.action).toMatchObject({ refusedExitCodes: [REFUSED_EXIT] });
+    expect(bb.stallMs).toBe(10 * 60_000);
     expect(argv[argv.indexOf('-X') + 1]).toBe('stream');
     expect(argv.filter((a) => /^-W/.test(a) || /^--pass/.test(a))).toEqual([]);
     expect(argv.join(' ')).not.toMatch(/password=|123456/i);
     expect(at('datadir')).toBeLessThan(at('basebackup'));
-    expect(argvOf(step('datadir').action)).toEqual(['mkdir', '-p', '-m', '0700', '--', DATA]);
+    expect(argvOf(step('datadir').action)).toEqual(makeOwnedDir(marker('datadir'), DATA, keyOf()));
   });
 
   it('copies the cluster files as the OS user, template.bk to the cluster path, never kingbasecluster/', () => {
     const mkdir = argvOf(step('archivedir').action);
-    expect(mkdir).toEqual(['mkdir', '-p', '--', `${ESHA}/archivedir`, `${ESHA}/db`]);
+    expect(mkdir).toEqual(
+      makeOwnedDir(marker('archivedir'), `${ESHA}/archivedir`, keyOf(), '0700', [`${ESHA}/db`]),
+    );
     expect(at('archivedir')).toBeLessThan(at('copy-cluster-files'));
     const copy = argvOf(step('copy-cluster-files').action);
     const src = (p: string) => `kingbase@192.168.4.127:${ESHA}/${p}`;
-    expect(copy).toEqual([
-      ...['scp', '-rpq', '-o', 'BatchMode=yes'],
-      ...['db/bin', 'db/etc', 'db/lib', 'db/share'].map(src),
-      `${ESHA}/db`,
-    ]);
+    const dirs = ['db/bin', 'db/etc', 'db/lib', 'db/share'];
+    expect(copy).toEqual(
+      createClaimed(
+        marker('copy-cluster-files'),
+        keyOf(),
+        dirs.map((d) => `${ESHA}/${d}`),
+        [...['scp', '-rpq', '-o', 'BatchMode=yes'], ...dirs.map(src), `${ESHA}/db`],
+      ),
+    );
     expect(argvOf(step('copy-template').action).slice(-2)).toEqual([
       src('template.bk'),
       `${ESHA}/template.bk`,
     ]);
-    const copies = plan.steps.filter((s) => s.id.startsWith('copy-')).map((s) => argvOf(s.action).join(' '));
+    const copies = plan.steps
+      .filter((s) => s.id.startsWith('copy-'))
+      .map((s) => argvOf(s.action).slice(argvOf(s.action).indexOf('scp')).join(' '));
     expect(copies).toHaveLength(2);
     for (const argv of copies) expect(argv).not.toMatch(/kingbasecluster|SYSTEM@/);
   });
@@ -224,6 +264,7 @@ describe('planAddNode: the write-up cluster on KingbaseES V8R3', () => {
         kind: 'file-edit',
         path: POOL_CONF,
         expectedSha256: node === 'srv127' ? SHA.pool127 : SHA.pool129,
+        backup: kept(`pool-conf-${node}`),
         edit: {
           type: 'set-keys',
           entries: {

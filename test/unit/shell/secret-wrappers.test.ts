@@ -108,38 +108,41 @@ describe.each(['dash', 'bash'])('with sh = %s', (shell) => {
   });
 
   describe('stdinSecretToPcpPass', () => {
-    const show = 'f=$PCPPASSFILE; printf "%s\\n" "$f"; stat -c %a "$f"; cat "$f"';
+    // What the tool sees: the file's name, its mode (through the link), its content, and what is in
+    // TMPDIR while it runs.
+    const show = 'f=$PCPPASSFILE; printf "%s\\n" "$f"; stat -L -c "%a %F" "$f"; cat "$f"; ls -A "$TMPDIR"';
 
-    it.each(PASSWORDS)('writes %j escaped into a private PCPPASSFILE that is gone afterwards', (pw) => {
-      const argv = stdinSecretToPcpPass('127.0.0.10', 9898, 'SYSTEM', ['sh', '-c', show]);
-      expect(argv.join('\n')).not.toContain(pw);
-      const r = run(shell, argv, `${pw}\n`);
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      const [file, mode, line, rest] = r.stdout.split('\n');
-      expect(mode).toBe('600');
-      expect(line).toBe(`127.0.0.10:9898:SYSTEM:${pw.replace(/[\\:]/g, '\\$&')}`);
-      expect(rest).toBe('');
-      expect(file!.startsWith(`${tmp}/`)).toBe(true);
-      expect(existsSync(file!)).toBe(false);
-      expect(readdirSync(tmp)).toEqual([]);
-      expect(existsSync(join(scratch, 'pwned'))).toBe(false);
-    });
+    it.each(PASSWORDS)(
+      'hands %j escaped to the tool in a private PCPPASSFILE that has no name on disk',
+      (pw) => {
+        const argv = stdinSecretToPcpPass('127.0.0.10', 9898, 'SYSTEM', ['sh', '-c', show]);
+        expect(argv.join('\n')).not.toContain(pw);
+        const r = run(shell, argv, `${pw}\n`);
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        const [file, mode, line, rest] = r.stdout.split('\n');
+        expect(file).toBe('/dev/fd/3');
+        expect(mode).toBe('600 regular file');
+        expect(line).toBe(`127.0.0.10:9898:SYSTEM:${pw.replace(/[\\:]/g, '\\$&')}`);
+        expect(rest).toBe(''); // TMPDIR was already empty while the tool ran: a kill leaves no password
+        expect(readdirSync(tmp)).toEqual([]);
+        expect(existsSync(join(scratch, 'pwned'))).toBe(false);
+      },
+    );
 
     it('escapes : and \\ so that pcp reads the password back', () => {
       const r = run(shell, stdinSecretToPcpPass('h', 1, 'u', ['sh', '-c', 'cat "$PCPPASSFILE"']), 'a:b\\c\n');
       expect(r.stdout).toBe('h:1:u:a\\:b\\\\c\n');
     });
 
-    it('removes the file when the tool fails too, and passes its exit status through', () => {
+    it('leaves no file when the tool fails too, and passes its exit status through', () => {
       const r = run(
         shell,
-        stdinSecretToPcpPass('h', 1, 'u', ['sh', '-c', 'printf "%s" "$PCPPASSFILE"; exit 9']),
+        stdinSecretToPcpPass('h', 1, 'u', ['sh', '-c', 'ls -A "$TMPDIR"; exit 9']),
         'pw\n',
       );
       expect(r.status).toBe(9);
-      expect(r.stdout.startsWith(`${tmp}/`)).toBe(true);
-      expect(existsSync(r.stdout)).toBe(false);
+      expect(r.stdout).toBe('');
       expect(readdirSync(tmp)).toEqual([]);
     });
 

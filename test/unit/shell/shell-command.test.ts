@@ -19,7 +19,6 @@ import {
   subshell,
   toDisplay,
   withEnv,
-  withPidReport,
 } from '../../../src/shell/shell-command';
 
 // Runs command text the way sshd does (`sh -c text`) in a scratch directory.
@@ -338,19 +337,6 @@ describe('inDir', () => {
     const r = run(inDir('/nonexistent-kbops', cmd('echo', 'ran')));
     expect(r.stdout).toBe('');
     expect(r.status).not.toBe(0);
-  });
-});
-
-describe('withPidReport', () => {
-  it('prints the shell PID on stderr then runs the command', () => {
-    const r = run(withPidReport('m:', cmd('echo', 'hi')));
-    expect(r.stdout).toBe('hi\n');
-    expect(r.stderr).toMatch(/^m:\d+\n$/);
-    expect(sh(redirect(withPidReport('m:', cmd('echo', 'hi')), { stderr: '&1' }))).toMatch(/^m:\d+\nhi\n$/);
-  });
-
-  it('refuses a marker that is not a plain token', () => {
-    expect(() => withPidReport("a'b", cmd('true'))).toThrow(TypeError);
   });
 });
 

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBot, type Bot } from '../../src/app/start-bot';
+import type { Inventory } from '../../src/config/normalise-inventory';
+import { readEnvOptions } from '../../src/config/read-env-options';
+import { createLogger } from '../../src/log/create-logger';
+import { startFakeSlack, type FakeSlack } from './support/fake-slack';
+
+// The bot composition in HTTP mode, as the image runs it, against the fake Slack Web API: GET
+// /healthz on the receiver's port says 200 while the engine turns, the store answers and Slack took
+// the token; once the store is gone it says 503 and names the store.
+
+const SECRET = '0123456789abcdef0123456789abcdef';
+let slack: FakeSlack;
+let bot: Bot;
+let stateDir: string;
+
+beforeAll(async () => {
+  slack = await startFakeSlack();
+  stateDir = mkdtempSync(join(tmpdir(), 'kbops-health-'));
+  const options = readEnvOptions({
+    SLACK_BOT_TOKEN: 'xoxb-health-test',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: slack.url,
+    PORT: '0',
+    KBOPS_STATE_DIR: stateDir,
+  });
+  if (!options.ok) throw new Error(JSON.stringify(options.problems));
+  bot = await startBot({
+    options: options.options,
+    inventory: { clusters: {} } as unknown as Inventory,
+    env: {},
+    logger: createLogger({ level: 'silent' }),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await bot?.stop().catch(() => undefined); // its store was closed by the test
+  await slack?.close();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+const healthz = async () => {
+  const r = await fetch(`http://127.0.0.1:${bot.port}/healthz`);
+  return { status: r.status, body: (await r.json()) as { ok: boolean; failing: string[] } };
+};
+
+async function eventually<T>(f: () => Promise<T>, ok: (t: T) => boolean, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const t = await f();
+    if (ok(t) || Date.now() > until) return t;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+it('answers 200 on the Slack port when engine, store and Slack are fine', async () => {
+  const r = await eventually(healthz, (x) => x.status === 200);
+  expect(r).toEqual({ status: 200, body: expect.objectContaining({ ok: true, failing: [] }) });
+  expect(slack.callsTo('auth.test').length).toBeGreaterThan(0);
+  // The Slack endpoint is the same server, and still verifies signatures.
+  const events = await fetch(`http://127.0.0.1:${bot.port}/slack/events`, { method: 'POST', body: '{}' });
+  expect(events.status).toBe(401);
+});
+
+it('answers 503 naming the store once the store is gone', async () => {
+  await bot.store.close();
+  const r = await healthz();
+  expect(r.status).toBe(503);
+  expect(r.body.ok).toBe(false);
+  expect(r.body.failing).toContain('store');
+  expect(r.body.failing).not.toContain('slack');
+});
