@@ -38,8 +38,13 @@ async function main(): Promise<number> {
     logger: log,
   });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+    const first = (s: NodeJS.Signals): void => {
+      // Back to the default action, so a second signal of either kind ends the process at once.
+      for (const t of signals) process.removeListener(t, first);
+      resolve(s);
+    };
+    for (const t of signals) process.once(t, first);
   });
   // Bounded: the runs in hand stop at their current step (remote commands killed) and are left
   // interrupted for a resume or rollback; whatever is still stuck after the grace period is left to

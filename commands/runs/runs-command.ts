@@ -16,7 +16,7 @@ export const runsCommand: ChatCommand = {
     if (args[0] !== undefined) {
       const c = clusterArg(ctx, args[0]);
       if (!c.ok) return usageProblem(ctx, c.problem, USAGE);
-      if (!(await mayRead(ctx, c.value, 'see the runs of'))) return;
+      if (!(await mayRead(ctx, c.value, 'runs'))) return;
       const runs = await ctx.deps.store.listRuns({ cluster: c.value.name, limit: 15 });
       return ctx.surface.ephemeral(channel, user, runsMessage({ runs, now, cluster: c.value.name }));
     }

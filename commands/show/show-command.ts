@@ -22,7 +22,7 @@ export const showCommand: ChatCommand = {
         `run: there is no run ${shownInput(id.value)} (see \`/kingbase runs\`)`,
         USAGE,
       );
-    if (!(await mayRead(ctx, cluster, 'see the runs of'))) return;
+    if (!(await mayRead(ctx, cluster, 'show'))) return;
     await ctx.surface.ephemeral(
       channel,
       user,

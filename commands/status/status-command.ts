@@ -21,7 +21,7 @@ export const statusCommand: ChatCommand = {
     if (args[0] !== undefined) {
       const c = clusterArg(ctx, args[0]);
       if (!c.ok) return usageProblem(ctx, c.problem, USAGE);
-      if (!(await mayRead(ctx, c.value, 'see the status of'))) return;
+      if (!(await mayRead(ctx, c.value, 'status'))) return;
       clusters = [c.value];
     } else {
       // Every cluster: only those this person may read here.

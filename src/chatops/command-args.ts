@@ -46,9 +46,14 @@ export const usageProblem = (ctx: CommandContext, problem: string, usage: string
   );
 
 /** True when the actor may read the cluster here; otherwise refused (audited, ephemeral). */
-export async function mayRead(ctx: CommandContext, cluster: ClusterConfig, action: string): Promise<boolean> {
+export async function mayRead(
+  ctx: CommandContext,
+  cluster: ClusterConfig,
+  command: 'status' | 'runs' | 'show',
+): Promise<boolean> {
   const why = readRefusal(cluster, ctx.actor.user, ctx.actor.channel, ctx.deps.groupsOf);
   if (why === undefined) return true;
-  await refuse(ctx, cluster.name, action, `You may not ${action} ${cluster.name} here: ${why}.`);
+  const what = command === 'status' ? 'the status' : 'the runs';
+  await refuse(ctx, cluster.name, command, `You may not see ${what} of ${cluster.name} here: ${why}.`);
   return false;
 }

@@ -203,7 +203,16 @@ class RunExecution {
       stepId: 'recheck',
       message: 'checking the facts the plan was made on',
     });
-    const readings = await checkGuards(this.run.plan, at, this.connector, this.deps.clock, this.stop.signal);
+    // Its own connections, closed after: a session opened now must not be the one later steps
+    // reuse (a pgpool session opened before an attach never sees the new backend come up).
+    const connector = this.deps.connectorFor(this.run);
+    const readings = await checkGuards(
+      this.run.plan,
+      at,
+      connector,
+      this.deps.clock,
+      this.stop.signal,
+    ).finally(() => connector.close().catch(() => undefined));
     const drift = driftSummary(readings);
     if (drift === '') return true;
     // No undo: this claim changed nothing. Earlier claims' changes stay for an operator's rollback.

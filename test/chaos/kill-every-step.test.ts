@@ -5,7 +5,7 @@ import { startPrivateLab } from '../integration/support/private-lab';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../integration/support/throwaway-postgres';
 import { runKillCase, type CaseRow, type KillCase } from './support/kill-case';
 import { freshPlan, resetLab, type Lane } from './support/kill-lane';
-import { lockLabBase, tryLockLabBase, type Release } from './support/lab-base-lock';
+import { labBaseHolder, lockLabBase, tryLockLabBase, type Release } from './support/lab-base-lock';
 import { killAllWorkers } from './support/worker-process';
 
 // Issue 8: SIGKILL of the bot at every step boundary of add-node, and in the middle of the base
@@ -48,6 +48,10 @@ beforeAll(async () => {
   pg = await startThrowawayPostgres();
   const second = tryLockLabBase(LANE_BASES[1]);
   if (second) await startLane(LANE_BASES[1], second);
+  else
+    process.stdout.write(
+      `lab base ${LANE_BASES[1]} is held by pid ${labBaseHolder(LANE_BASES[1])}: one lane\n`,
+    );
   planIds = (await freshPlan(first)).steps.map((s) => s.id);
 }, 300_000);
 

@@ -210,7 +210,7 @@ it('state database down for 60 s mid base backup: the run goes on or ends cleanl
       expect(after.slots[lab.hosts[0].name]).toHaveLength(before.slots[lab.hosts[0].name]!.length + 1);
     }
   } catch (err) {
-    process.stdout.write(`\nstate-db-outage failed; timeline:\n${timeline.join('\n')}\n`);
+    process.stdout.write(`\nstate-db-outage failed:\n${await diag()}\n`);
     throw err;
   } finally {
     await dropBallast(lab).catch(() => undefined);

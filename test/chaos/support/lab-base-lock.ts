@@ -42,6 +42,15 @@ const releaser =
     }
   };
 
+/** The pid in base `base`'s lock file, if any (to say why a lane was not used). */
+export function labBaseHolder(base: number): string | undefined {
+  try {
+    return readFileSync(path(base), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Takes base `base` if nobody holds it; undefined otherwise. */
 export const tryLockLabBase = (base: number): Release | undefined =>
   tryTake(base) ? releaser(base) : undefined;

@@ -41,17 +41,17 @@ describe('read commands honour access', () => {
   });
 
   it.each([
-    ['status lab', 'see the status of'],
-    ['runs lab', 'see the runs of'],
-  ])('%s: refused for someone not listed, ephemeral and audited', async (text, what) => {
+    ['status lab', 'the status', 'status'],
+    ['runs lab', 'the runs', 'runs'],
+  ])('%s: refused for someone not listed, ephemeral and audited', async (text, what, command) => {
     await h.send(text, 'UMALLORY');
     expect(lastEphemeral()).toEqual({
       user: 'UMALLORY',
       channel: CHANNEL,
-      text: `:no_entry_sign: You may not ${what} lab here: you are not among the requesters, approvers or admins of lab.`,
+      text: `:no_entry_sign: You may not see ${what} of lab here: you are not among the requesters, approvers or admins of lab.`,
     });
     expect(h.surface.said.filter((s) => s.kind !== 'ephemeral')).toEqual([]);
-    expect((await h.audits()).at(-1)).toMatchObject({ action: `${what}-refused`, actor: 'UMALLORY' });
+    expect((await h.audits()).at(-1)).toMatchObject({ action: `${command}-refused`, actor: 'UMALLORY' });
   });
 
   it('a listed person outside the cluster’s channels is refused too', async () => {
@@ -67,7 +67,7 @@ describe('read commands honour access', () => {
     const run = await h.submitted();
     await h.send(`show ${run.id}`, 'UDAVE');
     expect(lastEphemeral()?.text).toContain('You may not see the runs of lab here');
-    expect((await h.audits()).at(-1)).toMatchObject({ action: 'see the runs of-refused', actor: 'UDAVE' });
+    expect((await h.audits()).at(-1)).toMatchObject({ action: 'show-refused', actor: 'UDAVE' });
     await h.send(`show ${run.id}`, 'UBOB');
     expect(lastEphemeral()?.text).toMatch(new RegExp(`^Run \`${run.id}\` is \\*awaiting_approval\\*`));
   });
