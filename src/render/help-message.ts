@@ -17,7 +17,7 @@ export const KINGBASE_COMMAND = '/kingbase';
 export const SUBCOMMANDS: readonly SubcommandHelp[] = [
   {
     name: 'add-node',
-    args: '<cluster> <host> [name=<node>] [ssh-port=<n>] [sql-port=<n>] [data-dir=<dir>] [count-table=<schema.table>]…',
+    args: '<cluster> <host> [name=<node>]',
     summary:
       'plan adding a streaming standby: preflight, then the exact commands, SQL and file edits with their undo, for approval in the thread',
   },
@@ -32,8 +32,9 @@ export const SUBCOMMANDS: readonly SubcommandHelp[] = [
   },
   {
     name: 'unlock',
-    args: '<cluster> <reason…>',
-    summary: "admins: release a cluster's lock held by a run that cannot finish (audited)",
+    args: '<cluster> [--cancel] <reason…>',
+    summary:
+      "admins: release a cluster's lock held by a run that cannot finish (audited); refused while a run executes, unless --cancel stops it first",
   },
   { name: 'help', args: '', summary: 'this list' },
 ];

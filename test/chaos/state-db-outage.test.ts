@@ -21,8 +21,8 @@ import { waitUntil } from './support/wait-until';
 import { killAllWorkers, spawnWorker, waitExit, type WorkerProcess } from './support/worker-process';
 
 // Issue 8: the state database (PostgreSQL store) stopped for 60 s in the middle of the base backup.
-// Two worker processes (two bot replicas) share the store; the database goes down while one of
-// them copies (its first base backup progress report), and comes back 60 s later. The run must go on or end
+// Two worker processes (two bot replicas) share the store; the database goes down as soon as one
+// of them has journaled the base backup's start (the copy then runs), and comes back 60 s later. The run must go on or end
 // cleanly (succeeded, or interrupted and then resumed or rolled back clean), and the journal must
 // show one owner at a time. Private lab, base 160.
 
@@ -30,7 +30,8 @@ const BASE = 160;
 const NAME = 'chaos-outage';
 const LEASE_MS = 30_000; // the bot's lease: shorter than the outage, so it runs out meanwhile
 const OUTAGE_MS = 60_000;
-const BALLAST_MB = Number(process.env.KBOPS_CHAOS_BALLAST_MB ?? 200);
+/** Enough for a copy of several seconds on a fast, idle machine (about 200 MB/s here). */
+const BALLAST_MB = Number(process.env.KBOPS_CHAOS_OUTAGE_BALLAST_MB ?? 800);
 const SETTLED = ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'cancelled'];
 
 let pl: PrivateLab | undefined;
@@ -103,14 +104,14 @@ it('state database down for 60 s mid base backup: the run goes on or ends cleanl
     runId = submitted.run.id;
     note(`run ${runId} submitted`);
 
-    // The outage starts at the base backup's first progress report short of 100 %: the copy is
-    // under way for sure (the report is journaled by then).
+    // The outage starts as soon as a worker has journaled the base backup's start; the ballast
+    // makes the copy last longer than stopping the database takes.
     let outage: Promise<void> | undefined;
     const onLine = (line: string) => {
       if (outage || !line.startsWith('{')) return;
-      const e = JSON.parse(line) as { type?: string; stepId?: string; percent?: number; owner?: string };
-      if (e.type === 'step-progress' && e.stepId === 'basebackup' && (e.percent ?? 100) < 100) {
-        note(`${e.owner} reports the base backup at ${e.percent}%: stopping the state database`);
+      const e = JSON.parse(line) as { type?: string; stepId?: string; phase?: string; owner?: string };
+      if (e.type === 'step-started' && e.stepId === 'basebackup' && e.phase === 'do') {
+        note(`${e.owner} started the base backup: stopping the state database`);
         outage = pg!.stopServer().then(() => void note('state database stopped'));
       }
     };

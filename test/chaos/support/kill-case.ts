@@ -1,6 +1,6 @@
 import { isAlive } from '../../../lab/lab-exec';
 import { comparable, snapshotLab, type LabSnapshot } from '../../integration/support/cluster-snapshot';
-import { sqlOn } from '../../integration/support/lab-tools';
+import { poolNodes, sqlOn } from '../../integration/support/lab-tools';
 import { addBallast, dropBallast } from './ballast';
 import { caseStore, freshPlan, labOf, newHostOf, serviceOn, type Lane } from './kill-lane';
 import { leftoverProcesses } from './leftover-processes';
@@ -57,7 +57,11 @@ export async function runKillCase(
     t.last = Date.now();
   };
   const diag = async () =>
-    [runId ? await runReport(store, runId) : '(no run)', ...workers.map((w) => w.transcript())].join('\n');
+    [
+      runId ? await runReport(store, runId) : '(no run)',
+      `pool nodes now: ${JSON.stringify(await poolNodes(lab()))}`,
+      ...workers.map((w) => w.transcript()),
+    ].join('\n');
   try {
     if (c.ballast) await addBallast(lab(), BALLAST_MB);
     const before = await snapshotLab(lab());
@@ -104,14 +108,12 @@ export async function runKillCase(
     }
 
     // Remote commands the dead worker left running (a base backup): they must be gone before the
-    // next step (or undo) touches the cluster.
+    // next step (or undo) touches the same node, so by the time that step has finished at the latest.
     const orphans = (await leftoverProcesses(lab())).map((l) => Number(l.split(' ')[0]));
-    let aliveAtNextStep: Promise<number[]> | undefined;
+    let aliveAfterNextStep: number[] | undefined;
     const onLine = (line: string) => {
-      if (!aliveAtNextStep && /"type":"step-started"/.test(line)) {
-        const alive = orphans.filter(isAlive);
-        aliveAtNextStep = Promise.resolve(alive);
-      }
+      if (!aliveAfterNextStep && /"type":"step-finished"/.test(line))
+        aliveAfterNextStep = orphans.filter(isAlive);
     };
 
     // 2. A fresh process finds the run interrupted; the operator resumes it or rolls it back.
@@ -144,7 +146,9 @@ export async function runKillCase(
     }
 
     // 3. Nothing left running, no orphan slot, and the lab where the promise says.
-    expect({ orphansAliveAtNextStep: (await aliveAtNextStep) ?? [] }).toEqual({ orphansAliveAtNextStep: [] });
+    expect({ orphansAliveAfterNextStep: aliveAfterNextStep ?? [] }).toEqual({
+      orphansAliveAfterNextStep: [],
+    });
     expect(await leftoverProcesses(lab())).toEqual([]);
     expect(await store.getLock('lab')).toBeUndefined();
     const after = await snapshotLab(lab());

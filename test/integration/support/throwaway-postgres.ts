@@ -9,7 +9,7 @@ import { lookupUser } from '../../../lab/lab-state';
 export interface ThrowawayPostgres {
   readonly url: string;
   stop(): Promise<void>;
-  /** An outage: stops the server at once (immediate mode), keeping its data dir and port. */
+  /** An outage: stops the server (fast mode: every client cut off), keeping its data dir and port. */
   stopServer(): Promise<void>;
   /** Ends the outage: starts the server again on the same port and data dir. */
   startServer(): Promise<void>;
@@ -76,8 +76,8 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
       return Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
     };
     let pid = await start();
-    const halt = async () => {
-      await run(join(PG_BIN, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '10'], {
+    const halt = async (mode: 'immediate' | 'fast' = 'immediate') => {
+      await run(join(PG_BIN, 'pg_ctl'), ['stop', '-D', data, '-m', mode, '-w', '-t', '10'], {
         ...options,
         allowFailure: true,
       });
@@ -93,7 +93,9 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
         await halt();
         await rm(dir, { recursive: true, force: true });
       },
-      stopServer: halt,
+      // Fast, not immediate: with synchronous_commit off, an immediate stop loses the last commits,
+      // which a real state database (synchronous_commit on) never does. Clients are cut off alike.
+      stopServer: () => halt('fast'),
       async startServer() {
         pid = await start();
       },
