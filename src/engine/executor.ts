@@ -1,14 +1,14 @@
 import type { Action, Step } from '../core/plan';
-import { approvalsNeededAt, planIntact } from '../core/plan';
-import type { Failure, JournalEvent, Run, StepOutcome, StoredEvent } from '../core/run';
+import { approvalsNeededAt } from '../core/plan';
+import type { JournalEvent, Run, StepOutcome } from '../core/run';
 import type { RunEventType } from '../core/run-state';
 import type { Clock } from '../ports/clock';
 import type { Connector } from '../ports/connector';
 import type { Notifier } from '../ports/notifier';
 import type { RunPatch, RunStore } from '../ports/run-store';
-import { checkGuards, driftSummary } from './check-guards';
-import { reapRemote } from './reap-remote';
+import { reapLeftovers, recheckFacts, type ClaimCheckContext, type ClaimVerdict } from './claim-checks';
 import { runAction } from './run-action';
+import { StallWatch } from './stall-watch';
 
 // Executes one claimed run, step by step, through the ports. Every event is journaled before any
 // notifier hears of it. On failure it offers (or by policy runs) the undo of the steps that
@@ -81,7 +81,7 @@ class RunExecution {
         .find((e) => e.event.type === 'state' && (e.event.to === 'running' || e.event.to === 'rolling_back'));
       this.lastNotified = claim ? claim.id - 1 : (history.at(-1)?.id ?? 0);
       await this.flush();
-      if (!(await this.reapLeftovers(history))) return this.run;
+      if (!(await this.passes(await reapLeftovers(this.checkContext(), history)))) return this.run;
       if (this.run.state === 'rolling_back') await this.rollback();
       else await this.forward();
     } catch (err) {
@@ -124,7 +124,7 @@ class RunExecution {
 
   private async forward(): Promise<void> {
     const steps = this.run.plan.steps;
-    if (!(await this.recheck())) return;
+    if (!(await this.passes(await recheckFacts(this.checkContext())))) return;
     for (let i = this.run.nextStep; i < steps.length; i++) {
       const step = steps[i]!;
       if (this.stopReason() === 'cancel') return this.cancel(i, false);
@@ -144,83 +144,22 @@ class RunExecution {
     await this.apply('succeed');
   }
 
-  /**
-   * A remote command an earlier claim started and never saw finish (the process died) must be gone
-   * before this claim touches its node: killed if it is still ours, then checked.
-   */
-  private async reapLeftovers(history: readonly StoredEvent[]): Promise<boolean> {
-    for (const r of unfinishedRemotes(history)) {
-      const target = this.run.plan.targets[r.target];
-      if (!target) continue;
-      let failure: Failure | undefined;
-      try {
-        const reaped = await reapRemote(await this.connector.shell(target), r, this.stop.signal);
-        if (!reaped.gone) failure = reaped.failure;
-        else if (reaped.killed)
-          await this.journal({
-            type: 'audit',
-            action: 'remote-reaped',
-            data: { target: r.target, pgid: r.pgid, stepId: r.stepId },
-          });
-      } catch (err) {
-        if (this.stop.signal.aborted) throw err;
-        failure = { code: 'reap-failed', message: `cannot check ${r.target}: ${(err as Error).message}` };
-      }
-      if (failure) {
-        const why = `a command of step ${r.index + 1} from before may still run on ${r.target}: ${failure.message}`;
-        const event = this.run.state === 'rolling_back' ? 'rollback-fail' : 'fail';
-        await this.apply(event, `${why}${failure.hint ? ` (${failure.hint})` : ''}`, {
-          undoNext: this.run.undoNext ?? this.run.nextStep - 1,
-        });
-        return false;
-      }
-    }
-    return true;
+  private checkContext(): ClaimCheckContext {
+    return {
+      run: this.run,
+      connector: this.connector,
+      freshConnector: () => this.deps.connectorFor(this.run),
+      clock: this.deps.clock,
+      signal: this.stop.signal,
+      journal: (e) => this.journal(e),
+    };
   }
 
-  /**
-   * Before the first change of this claim (a start, a resume or a retry): the plan is the one that
-   * was approved, and the facts it stands on still hold. Otherwise the run fails here, changing
-   * nothing, and says what changed.
-   */
-  private async recheck(): Promise<boolean> {
-    const at = this.run.nextStep;
-    if (!planIntact(this.run.plan)) {
-      await this.apply(
-        'fail',
-        'the stored plan does not match the hash it was approved with: nothing was run',
-        {
-          undoNext: at - 1,
-        },
-      );
-      return false;
-    }
-    const guarded = this.run.plan.guards?.length ?? 0;
-    if (guarded === 0) return true;
-    await this.journal({
-      type: 'step-progress',
-      index: at,
-      stepId: 'recheck',
-      message: 'checking the facts the plan was made on',
-    });
-    // Its own connections, closed after: a session opened now must not be the one later steps
-    // reuse (a pgpool session opened before an attach never sees the new backend come up).
-    const connector = this.deps.connectorFor(this.run);
-    const readings = await checkGuards(
-      this.run.plan,
-      at,
-      connector,
-      this.deps.clock,
-      this.stop.signal,
-    ).finally(() => connector.close().catch(() => undefined));
-    const drift = driftSummary(readings);
-    if (drift === '') return true;
-    // No undo: this claim changed nothing. Earlier claims' changes stay for an operator's rollback.
-    await this.apply(
-      'fail',
-      `the cluster changed since this plan was made: ${drift}. Nothing was changed now; make a new plan`,
-      { undoNext: at - 1 },
-    );
+  /** Moves the run to failed (or rollback_failed) when a claim check says it must not go on. */
+  private async passes(verdict: ClaimVerdict): Promise<boolean> {
+    if (verdict.ok) return true;
+    const event = this.run.state === 'rolling_back' ? 'rollback-fail' : 'fail';
+    await this.apply(event, verdict.reason, { undoNext: verdict.undoNext });
     return false;
   }
 
@@ -420,41 +359,4 @@ class RunExecution {
       }
     }
   }
-}
-
-/** Aborts when no progress was reported for `ms`. */
-class StallWatch {
-  private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout;
-  readonly signal = this.controller.signal;
-
-  constructor(readonly ms: number) {
-    this.timer = this.arm();
-  }
-
-  progressed(): void {
-    clearTimeout(this.timer);
-    this.timer = this.arm();
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-  }
-
-  private arm(): NodeJS.Timeout {
-    return setTimeout(() => this.controller.abort(new Error('stalled')), this.ms);
-  }
-}
-
-type RemoteStarted = Extract<JournalEvent, { type: 'remote-started' }>;
-
-/** Remote commands journaled as started whose step never journaled its end (the process died). */
-export function unfinishedRemotes(history: readonly StoredEvent[]): RemoteStarted[] {
-  const open = new Map<string, RemoteStarted>();
-  for (const { event: e } of history) {
-    if (e.type === 'remote-started') open.set(`${e.index}/${e.phase}/${e.target}/${e.pgid}`, e);
-    if (e.type === 'step-finished')
-      for (const [k, r] of open) if (r.index === e.index && r.phase === e.phase) open.delete(k);
-  }
-  return [...open.values()];
 }

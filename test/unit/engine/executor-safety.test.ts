@@ -249,3 +249,56 @@ describe('long copies are judged by progress', () => {
     expect(Date.now() - started).toBeGreaterThan(400); // twice the stall window, and never stalled
   });
 });
+
+describe('remote commands never outlive their run', () => {
+  const leftover = async (runId: string, cluster: string) =>
+    store.append({
+      runId,
+      cluster,
+      actor: 'an-earlier-process',
+      event: {
+        type: 'remote-started',
+        index: 0,
+        stepId: 'mkdir',
+        phase: 'do',
+        target: 'n1',
+        pgid: 4242,
+        nonce: 'ab12cd34ef56',
+      },
+    });
+
+  it('kills and checks a command an earlier claim left running before anything else runs', async () => {
+    const shell = connector.shellFor('n1');
+    shell.on(/'4242' 'ab12cd34ef56'$/, () => ({ exitCode: 0, stdout: 'killed\ngone\n' }));
+    const run = await claimed(store, planOf([mkdir]));
+    await leftover(run.id, run.cluster);
+    const done = await executorFor(store, connector, notifier).execute(run);
+    expect(done.state).toBe('succeeded');
+    const reapAt = shellCalls().findIndex((c) => c.includes("'4242'"));
+    const mkdirAt = shellCalls().findIndex((c) => c.startsWith("'mkdir'"));
+    expect(reapAt).toBeGreaterThanOrEqual(0);
+    expect(reapAt).toBeLessThan(mkdirAt);
+    const audits = (await store.events({ runId: run.id })).filter((e) => e.event.type === 'audit');
+    expect(audits.map((e) => e.event)).toContainEqual(
+      expect.objectContaining({
+        action: 'remote-reaped',
+        data: { target: 'n1', pgid: 4242, stepId: 'mkdir' },
+      }),
+    );
+  });
+
+  it('stops before any step when the old command will not die', async () => {
+    connector
+      .shellFor('n1')
+      .on(/'4242' 'ab12cd34ef56'$/, () => ({ exitCode: 3, stdout: 'killed\nalive 4242 4243\n' }));
+    const run = await claimed(store, planOf([mkdir]));
+    await leftover(run.id, run.cluster);
+    const done = await executorFor(store, connector, notifier).execute(run);
+    expect(done.state).toBe('failed');
+    expect(await stepsStarted(run.id)).toEqual([]);
+    const reasons = (await store.events({ runId: run.id })).map((e) =>
+      'reason' in e.event ? e.event.reason : '',
+    );
+    expect(reasons.join('\n')).toContain('a command of step 1 from before may still run on n1');
+  });
+});
