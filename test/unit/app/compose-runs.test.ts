@@ -3,9 +3,9 @@ import { hostname } from 'node:os';
 import { composeRuns, type ComposedRuns } from '../../../src/app/compose-runs';
 import { newInstanceId } from '../../../src/app/instance-id';
 import type { Inventory } from '../../../src/config/normalise-inventory';
-import { sealPlan } from '../../../src/core/plan';
 import type { RunStore } from '../../../src/ports/run-store';
 import { samplePlan } from '../core/sample-plan';
+import { claimed } from '../engine/executor-harness';
 import { memoryRunStore } from '../engine/memory-run-store';
 
 // Two replicas of one instance (same KBOPS_INSTANCE_ID) on one host and one store: starting the
@@ -45,23 +45,9 @@ async function start(owner: string) {
   return runs.start();
 }
 
-/** A run that `owner` is executing now (claimed with a lease, as its worker would). */
-async function runningRun(cluster: string, owner: string): Promise<string> {
-  const plan = sealPlan({ ...samplePlan(), cluster });
-  const created = await store.createRun({ id: `run-${cluster}`, plan, expiresAt: null });
-  if (!created.ok) throw new Error('locked');
-  await store.recordApproval({
-    runId: created.run.id,
-    userId: 'U1',
-    planHash: plan.hash,
-    decision: 'approve',
-  });
-  const approved = await store.applyEvent(created.run.id, 'approve', { actor: 'U1' });
-  if (!approved.ok) throw new Error(approved.reason);
-  const claimed = await store.claimNext(owner, 10 * 60_000);
-  if (claimed?.id !== created.run.id) throw new Error('not claimed');
-  return claimed.id;
-}
+/** A run that `owner` is executing now, on a cluster of its own; its lease outlasts the test. */
+const runningRun = async (owner: string): Promise<string> =>
+  (await claimed(store, samplePlan(), 'c', { owner, leaseMs: 10 * 60_000 })).id;
 
 const stateOf = async (id: string) => (await store.getRun(id))?.state;
 const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
@@ -78,7 +64,7 @@ test('starting a second replica of the same instance leaves the first one runnin
   const first = newInstanceId(INSTANCE);
   const second = newInstanceId(INSTANCE);
   await start(first);
-  const id = await runningRun('c1', first);
+  const id = await runningRun(first);
   expect(await start(second)).toEqual([]);
   expect(await stateOf(id)).toBe('running');
   expect((await store.getRun(id))?.owner).toBe(first);
@@ -86,12 +72,12 @@ test('starting a second replica of the same instance leaves the first one runnin
 
 test("a restarted process interrupts its instance's runs left by a dead process, and only those", async () => {
   const gone = deadPid();
-  const mine = await runningRun('c1', `ops@${hostname()}/${gone}/0badc0de`);
-  const samePidBefore = await runningRun('c2', `ops@${hostname()}/${process.pid}/feedf00d`);
-  const otherInstance = await runningRun('c3', `billing@${hostname()}/${gone}/0badc0de`);
-  const otherHost = await runningRun('c4', `ops@elsewhere/${gone}/0badc0de`);
+  const mine = await runningRun(`ops@${hostname()}/${gone}/0badc0de`);
+  const samePidBefore = await runningRun(`ops@${hostname()}/${process.pid}/feedf00d`);
+  const otherInstance = await runningRun(`billing@${hostname()}/${gone}/0badc0de`);
+  const otherHost = await runningRun(`ops@elsewhere/${gone}/0badc0de`);
   const live = newInstanceId(INSTANCE);
-  const liveRun = await runningRun('c5', live);
+  const liveRun = await runningRun(live);
 
   const interrupted = await start(newInstanceId(INSTANCE));
 

@@ -1,9 +1,8 @@
 import { systemClock } from '../../../src/adapters/system-clock';
-import { sealPlan, type SealedPlan } from '../../../src/core/plan';
 import { Engine } from '../../../src/engine/engine';
-import { Executor } from '../../../src/engine/executor';
 import type { RunStore } from '../../../src/ports/run-store';
 import { FakeConnector, RecordingNotifier, type ShellHandler } from './fakes';
+import { approved, executorFor, LEASE_MS, planOf } from './executor-harness';
 import { memoryRunStore } from './memory-run-store';
 
 // SIGTERM: the engine stops claiming, stops the runs in hand at their current step (the remote
@@ -11,11 +10,9 @@ import { memoryRunStore } from './memory-run-store';
 
 const OWNER = 'kbops@test/1';
 const POLL_MS = 20;
-const target = { name: 'n1', host: '192.0.2.1', sshPort: 22, sqlPort: 5432 };
 
 let store: RunStore;
 let connector: FakeConnector;
-let seq = 0;
 
 beforeAll(async () => {
   store = await memoryRunStore();
@@ -27,55 +24,25 @@ beforeEach(() => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const plan = (cluster: string): SealedPlan =>
-  sealPlan({
-    formatVersion: 1,
-    runbook: { id: 'test', version: 1 },
-    cluster,
-    dialect: 'postgresql',
-    params: {},
-    requester: 'U_REQ',
-    createdAt: '2026-11-20T00:00:00.000Z',
-    targets: { n1: target },
-    snapshot: null,
-    steps: ['one', 'two'].map((id) => ({
-      id,
-      title: `copy ${id}`,
-      target: 'n1',
-      action: { kind: 'ssh' as const, argv: ['copy', id] },
-      timeoutMs: 60_000,
-      mutates: false,
-      undo: null,
-    })),
-  });
+const plan = planOf(
+  ['one', 'two'].map((id) => ({
+    id,
+    title: `copy ${id}`,
+    target: 'n1',
+    action: { kind: 'ssh' as const, argv: ['copy', id] },
+    timeoutMs: 60_000,
+    mutates: false,
+    undo: null,
+  })),
+);
 
-async function approvedRun(): Promise<string> {
-  const p = plan(`shut${++seq}`);
-  const created = await store.createRun({ id: `shut-run-${seq}`, plan: p, expiresAt: null });
-  if (!created.ok) throw new Error('lock');
-  await store.recordApproval({
-    runId: created.run.id,
-    userId: 'U_APP',
-    planHash: p.hash,
-    decision: 'approve',
-  });
-  const approved = await store.applyEvent(created.run.id, 'approve', { actor: 'U_APP' });
-  if (!approved.ok) throw new Error(approved.reason);
-  return created.run.id;
-}
+const approvedRun = async (): Promise<string> => (await approved(store, plan, 'shut')).id;
 
 function engine(withSignal = true): Engine {
   const shutdown = new AbortController();
-  const executor = new Executor({
-    store,
-    connectorFor: () => connector,
-    notifier: new RecordingNotifier(),
-    clock: systemClock,
+  const executor = executorFor(store, connector, new RecordingNotifier(), {
     owner: OWNER,
-    leaseMs: 10_000,
     pollMs: POLL_MS,
-    baseApprovals: () => 1,
-    autoRollback: () => false,
     ...(withSignal && { shutdown: shutdown.signal }),
   });
   return new Engine({
@@ -83,7 +50,7 @@ function engine(withSignal = true): Engine {
     executor,
     clock: systemClock,
     owner: OWNER,
-    leaseMs: 10_000,
+    leaseMs: LEASE_MS,
     pollMs: POLL_MS,
     maxConcurrent: 4,
     ...(withSignal && { shutdown }),

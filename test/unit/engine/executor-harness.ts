@@ -12,6 +12,10 @@ import type { FakeConnector, RecordingNotifier } from './fakes';
 export const target = { name: 'n1', host: '192.0.2.1', sshPort: 22, sqlPort: 5432 };
 export const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/** Who claims and executes, and for how long a claim holds, unless a test says otherwise. */
+export const OWNER = 'test-owner';
+export const LEASE_MS = 10_000;
+
 export const planOf = (steps: Step[], guards?: Guard[]): SealedPlan =>
   sealPlan({
     formatVersion: 1,
@@ -29,7 +33,8 @@ export const planOf = (steps: Step[], guards?: Guard[]): SealedPlan =>
 
 let seq = 0;
 
-export async function claimed(store: RunStore, p: SealedPlan, prefix = 'h'): Promise<Run> {
+/** Creates and approves a run of `p` on a cluster of its own, left for an engine to claim. */
+export async function approved(store: RunStore, p: SealedPlan, prefix = 'h'): Promise<Run> {
   const n = ++seq;
   const sealed = sealPlan({ ...p, cluster: `${prefix}${n}` });
   const created = await store.createRun({ id: `run-${prefix}${n}`, plan: sealed, expiresAt: null });
@@ -40,28 +45,53 @@ export async function claimed(store: RunStore, p: SealedPlan, prefix = 'h'): Pro
     planHash: sealed.hash,
     decision: 'approve',
   });
-  const approved = await store.applyEvent(created.run.id, 'approve', { actor: 'U_APP' });
-  if (!approved.ok) throw new Error(approved.reason);
-  const run = await store.claimNext('test-owner', 10_000);
-  if (!run || run.id !== created.run.id) throw new Error('claim');
+  const done = await store.applyEvent(created.run.id, 'approve', { actor: 'U_APP' });
+  if (!done.ok) throw new Error(done.reason);
+  return created.run;
+}
+
+export interface ClaimOptions {
+  readonly owner?: string;
+  readonly leaseMs?: number;
+}
+
+/** Creates, approves and claims a run of `p`, as `owner`'s worker would. */
+export async function claimed(
+  store: RunStore,
+  p: SealedPlan,
+  prefix = 'h',
+  { owner = OWNER, leaseMs = LEASE_MS }: ClaimOptions = {},
+): Promise<Run> {
+  const { id } = await approved(store, p, prefix);
+  const run = await store.claimNext(owner, leaseMs);
+  if (!run || run.id !== id) throw new Error('claim');
   return run;
+}
+
+export interface ExecutorOptions extends ClaimOptions {
+  readonly autoRollback?: boolean;
+  readonly baseApprovals?: number;
+  readonly pollMs?: number;
+  readonly shutdown?: AbortSignal;
 }
 
 export function executorFor(
   store: RunStore,
   connector: FakeConnector,
   notifier: RecordingNotifier,
-  options: { autoRollback?: boolean } = {},
+  options: ExecutorOptions = {},
 ): Executor {
+  const { autoRollback = false, baseApprovals = 1, shutdown } = options;
   return new Executor({
     store,
     connectorFor: () => connector,
     notifier,
     clock: systemClock,
-    owner: 'test-owner',
-    leaseMs: 10_000,
-    pollMs: 20,
-    baseApprovals: () => 1,
-    autoRollback: () => options.autoRollback ?? false,
+    owner: options.owner ?? OWNER,
+    leaseMs: options.leaseMs ?? LEASE_MS,
+    pollMs: options.pollMs ?? 20,
+    baseApprovals: () => baseApprovals,
+    autoRollback: () => autoRollback,
+    ...(shutdown && { shutdown }),
   });
 }

@@ -1,9 +1,8 @@
-import { systemClock } from '../../../src/adapters/system-clock';
-import { sealPlan, type SealedPlan } from '../../../src/core/plan';
 import type { Run } from '../../../src/core/run';
-import { Executor } from '../../../src/engine/executor';
+import type { Executor } from '../../../src/engine/executor';
 import type { RunStore } from '../../../src/ports/run-store';
 import { FakeConnector, RecordingNotifier, type ShellHandler } from './fakes';
+import { claimed as claimedIn, executorFor, planOf } from './executor-harness';
 import { memoryRunStore, withOutage, type StoreOutage } from './memory-run-store';
 
 // What a store outage does to a run in hand. The lease is 1 s and the executor polls every 20 ms, so
@@ -14,36 +13,22 @@ const LEASE_MS = 1000;
 const POLL_MS = 20;
 const DEADLINE_MS = LEASE_MS - Math.max(2 * POLL_MS, 0.2 * LEASE_MS); // 800
 
-const target = { name: 'n1', host: '192.0.2.1', sshPort: 22, sqlPort: 5432 };
-const plan = (cluster: string): SealedPlan =>
-  sealPlan({
-    formatVersion: 1,
-    runbook: { id: 'test', version: 1 },
-    cluster,
-    dialect: 'postgresql',
-    params: {},
-    requester: 'U_REQ',
-    createdAt: '2026-11-20T00:00:00.000Z',
-    targets: { n1: target },
-    snapshot: null,
-    steps: [
-      {
-        id: 'copy',
-        title: 'copy the data',
-        target: 'n1',
-        action: { kind: 'ssh', argv: ['pg_basebackup', '-D', '/data/x'] },
-        timeoutMs: 60_000,
-        mutates: false,
-        undo: null,
-      },
-    ],
-  });
+const plan = planOf([
+  {
+    id: 'copy',
+    title: 'copy the data',
+    target: 'n1',
+    action: { kind: 'ssh', argv: ['pg_basebackup', '-D', '/data/x'] },
+    timeoutMs: 60_000,
+    mutates: false,
+    undo: null,
+  },
+]);
 
 let raw: RunStore;
 let store: RunStore;
 let outage: StoreOutage;
 let connector: FakeConnector;
-let seq = 0;
 
 beforeAll(async () => {
   raw = await memoryRunStore();
@@ -59,32 +44,16 @@ beforeEach(() => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function claimed(owner: string): Promise<Run> {
-  const p = plan(`lease${++seq}`);
-  const created = await raw.createRun({ id: `lease-run-${seq}`, plan: p, expiresAt: null });
-  if (!created.ok) throw new Error('lock');
-  await raw.recordApproval({ runId: created.run.id, userId: 'U_APP', planHash: p.hash, decision: 'approve' });
-  const approved = await raw.applyEvent(created.run.id, 'approve', { actor: 'U_APP' });
-  if (!approved.ok) throw new Error(approved.reason);
-  const run = await raw.claimNext(owner, LEASE_MS);
-  if (run?.id !== created.run.id) throw new Error('claim');
-  return run;
-}
+// Claimed on the raw store: the outage is for the executor's calls, not the test's own.
+const claimed = (owner: string): Promise<Run> => claimedIn(raw, plan, 'lease', { owner, leaseMs: LEASE_MS });
 
-function executor(owner: string, shutdown?: AbortSignal): Executor {
-  return new Executor({
-    store,
-    connectorFor: () => connector,
-    notifier: new RecordingNotifier(),
-    clock: systemClock,
+const executor = (owner: string, shutdown?: AbortSignal): Executor =>
+  executorFor(store, connector, new RecordingNotifier(), {
     owner,
     leaseMs: LEASE_MS,
     pollMs: POLL_MS,
-    baseApprovals: () => 1,
-    autoRollback: () => false,
-    ...(shutdown && { shutdown }),
+    shutdown,
   });
-}
 
 /** A remote command that runs `ms` (or until killed); records when it was killed. */
 function command(ms: number, killedAt: number[]): ShellHandler {
@@ -99,6 +68,14 @@ function command(ms: number, killedAt: number[]): ShellHandler {
     });
 }
 
+/** Claims a run as `owner` and starts executing it; its copy runs `copyMs` unless killed first. */
+async function started(owner: string, copyMs: number, shutdown?: AbortSignal) {
+  const run = await claimed(owner);
+  const killedAt: number[] = [];
+  connector.shellFor('n1').on(/pg_basebackup/, command(copyMs, killedAt));
+  return { run, killedAt, execution: executor(owner, shutdown).execute(run) };
+}
+
 describe('executor lease under store outages', () => {
   it.each([
     ['failing', false],
@@ -106,13 +83,9 @@ describe('executor lease under store outages', () => {
   ])(
     'a %s store stops the step and kills its command before the lease can expire',
     async (_kind, hang) => {
-      const run = await claimed('owner-a');
-      const killedAt: number[] = [];
-      connector.shellFor('n1').on(/pg_basebackup/, command(30_000, killedAt));
+      const { run, killedAt, execution: running } = await started('owner-a', 30_000);
       // With a failing store, its last journal flush fails: the execution may end in an error.
-      const execution = executor('owner-a')
-        .execute(run)
-        .catch(() => undefined);
+      const execution = running.catch(() => undefined);
       await sleep(150); // the step is running, the lease renewed
       outage.hang = hang;
       outage.down = true;
@@ -137,10 +110,7 @@ describe('executor lease under store outages', () => {
   );
 
   it('an outage shorter than the margin kills nothing and the run succeeds', async () => {
-    const run = await claimed('owner-b');
-    const killedAt: number[] = [];
-    connector.shellFor('n1').on(/pg_basebackup/, command(1500, killedAt));
-    const execution = executor('owner-b').execute(run);
+    const { killedAt, execution } = await started('owner-b', 1500);
     await sleep(150);
     outage.down = true;
     await sleep(DEADLINE_MS - 300); // 500 ms without a renewal
@@ -152,10 +122,7 @@ describe('executor lease under store outages', () => {
   });
 
   it('a renewal the store refuses (another owner has it) stops at once', async () => {
-    const run = await claimed('owner-c');
-    const killedAt: number[] = [];
-    connector.shellFor('n1').on(/pg_basebackup/, command(30_000, killedAt));
-    const execution = executor('owner-c').execute(run);
+    const { run, killedAt, execution } = await started('owner-c', 30_000);
     await sleep(100);
     const t0 = performance.now();
     // An operator-forced interrupt: the run is no longer owner-c's to execute.
@@ -168,11 +135,8 @@ describe('executor lease under store outages', () => {
   });
 
   it('shutdown stops the step within a poll, kills its command, and leaves the run for the engine', async () => {
-    const run = await claimed('owner-d');
-    const killedAt: number[] = [];
-    connector.shellFor('n1').on(/pg_basebackup/, command(30_000, killedAt));
     const shutdown = new AbortController();
-    const execution = executor('owner-d', shutdown.signal).execute(run);
+    const { run, killedAt, execution } = await started('owner-d', 30_000, shutdown.signal);
     await sleep(100);
     const t0 = performance.now();
     shutdown.abort();

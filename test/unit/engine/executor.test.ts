@@ -1,16 +1,12 @@
-import { createHash } from 'node:crypto';
-import { systemClock } from '../../../src/adapters/system-clock';
-import { sealPlan, type SealedPlan, type Step } from '../../../src/core/plan';
-import type { Run } from '../../../src/core/run';
-import { Executor } from '../../../src/engine/executor';
+import type { Step } from '../../../src/core/plan';
+import type { Executor } from '../../../src/engine/executor';
 import type { RunStore } from '../../../src/ports/run-store';
 import { FakeConnector, RecordingNotifier } from './fakes';
+import { claimed, executorFor, LEASE_MS, OWNER, planOf, sha } from './executor-harness';
 import { memoryRunStore } from './memory-run-store';
 
-const target = { name: 'n1', host: '192.0.2.1', sshPort: 22, sqlPort: 5432 };
 const CONF = '/etc/app.conf';
 const ORIGINAL = 'port = 5432\nmax_connections = 100\n';
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 const steps = (over: Partial<Record<string, Partial<Step>>> = {}): Step[] =>
   [
@@ -77,24 +73,11 @@ const steps = (over: Partial<Record<string, Partial<Step>>> = {}): Step[] =>
     },
   ].map((s) => ({ ...s, ...(over[s.id] ?? {}) }) as Step);
 
-const plan = (s: Step[] = steps()): SealedPlan =>
-  sealPlan({
-    formatVersion: 1,
-    runbook: { id: 'test', version: 1 },
-    cluster: 'c1',
-    dialect: 'postgresql',
-    params: {},
-    requester: 'U_REQ',
-    createdAt: '2026-11-20T00:00:00.000Z',
-    targets: { n1: target },
-    snapshot: null,
-    steps: s,
-  });
+const plan = (s: Step[] = steps()) => planOf(s);
 
 let store: RunStore;
 let connector: FakeConnector;
 let notifier: RecordingNotifier;
-let seq = 0;
 
 beforeAll(async () => {
   store = await memoryRunStore();
@@ -108,38 +91,8 @@ beforeEach(() => {
   connector.sqlAnswer = (sql) => (sql.includes('from pg_replication_slots') ? [{ slot_name: 'slot_x' }] : []);
 });
 
-function executor(autoRollback = false, baseApprovals = 1, runStore: RunStore = store): Executor {
-  return new Executor({
-    store: runStore,
-    connectorFor: () => connector,
-    notifier,
-    clock: systemClock,
-    owner: 'test-owner',
-    leaseMs: 10_000,
-    pollMs: 20,
-    baseApprovals: () => baseApprovals,
-    autoRollback: () => autoRollback,
-  });
-}
-
-/** Creates, approves and claims a run of `p` (each test on its own cluster, so locks never collide). */
-async function claimed(p: SealedPlan): Promise<Run> {
-  const cluster = `c${++seq}`;
-  const sealed = sealPlan({ ...p, cluster });
-  const created = await store.createRun({ id: `run-${seq}`, plan: sealed, expiresAt: null });
-  if (!created.ok) throw new Error('lock');
-  await store.recordApproval({
-    runId: created.run.id,
-    userId: 'U_APP',
-    planHash: sealed.hash,
-    decision: 'approve',
-  });
-  const approved = await store.applyEvent(created.run.id, 'approve', { actor: 'U_APP' });
-  if (!approved.ok) throw new Error(approved.reason);
-  const run = await store.claimNext('test-owner', 10_000);
-  if (!run || run.id !== created.run.id) throw new Error('claim');
-  return run;
-}
+const executor = (autoRollback = false, runStore: RunStore = store): Executor =>
+  executorFor(runStore, connector, notifier, { autoRollback });
 
 const shellCalls = () => connector.shellFor('n1').calls;
 const sqlCalls = () => connector.sqls.get('n1')?.calls.map((c) => c.sql) ?? [];
@@ -147,7 +100,7 @@ const confText = () => connector.filesFor('n1').files.get(CONF)?.content.toStrin
 
 describe('executor', () => {
   it('runs every step in order and succeeds', async () => {
-    const run = await claimed(plan());
+    const run = await claimed(store, plan());
     const done = await executor().execute(run);
     expect(done.state).toBe('succeeded');
     expect(shellCalls()).toEqual(["'mkdir' '-p' '/data/x'"]);
@@ -160,7 +113,7 @@ describe('executor', () => {
   });
 
   it('journals every event before any notifier hears of it, and notifies all of them in order', async () => {
-    const run = await claimed(plan());
+    const run = await claimed(store, plan());
     await executor().execute(run);
     const journal = await store.events({ runId: run.id });
     const fromClaim = journal.slice(
@@ -178,13 +131,13 @@ describe('executor', () => {
   });
 
   it('tells nobody about an event the journal could not record', async () => {
-    const run = await claimed(plan());
+    const run = await claimed(store, plan());
     const failing: RunStore = Object.create(store) as RunStore;
     failing.append = async (entry) => {
       if (entry.event.type === 'step-started' && entry.event.stepId === 'conf') throw new Error('disk full');
       return store.append(entry);
     };
-    const ex = executor(false, 1, failing);
+    const ex = executor(false, failing);
     await expect(ex.execute(run)).rejects.toThrow('disk full');
     const told = notifier.events.map(
       (e) => `${e.event.type}:${(e.event as { stepId?: string }).stepId ?? ''}`,
@@ -194,7 +147,7 @@ describe('executor', () => {
   });
 
   it('fails a step that exceeds its timeout and kills the remote command', async () => {
-    const run = await claimed(plan(steps({ mkdir: { timeoutMs: 150 } })));
+    const run = await claimed(store, plan(steps({ mkdir: { timeoutMs: 150 } })));
     connector.shellFor('n1').on(/mkdir/, connector.shellFor('n1').hang());
     const done = await executor().execute(run);
     expect(done.state).toBe('failed');
@@ -206,7 +159,7 @@ describe('executor', () => {
   });
 
   it('on failure, undoes the completed mutating steps newest first and leaves the files as they were', async () => {
-    const run = await claimed(plan());
+    const run = await claimed(store, plan());
     connector.sqlAnswer = (sql) => {
       if (sql.includes('create_physical')) throw new Error('all replication slots are in use');
       return [];
@@ -230,7 +183,7 @@ describe('executor', () => {
   });
 
   it('without auto-rollback, a failure waits for a decision and keeps the lock', async () => {
-    const run = await claimed(plan());
+    const run = await claimed(store, plan());
     connector
       .shellFor('n1')
       .on(/mkdir/, () => ({ exitCode: 1, stderr: 'mkdir: cannot create directory: Permission denied\n' }));
@@ -247,7 +200,7 @@ describe('executor', () => {
   });
 
   it('reports an undo that fails, stops there, and a later rollback resumes at that step', async () => {
-    const run = await claimed(plan());
+    const run = await claimed(store, plan());
     connector.sqlAnswer = (sql) => {
       if (sql.includes('create_physical')) throw new Error('boom');
       return [];
@@ -267,14 +220,14 @@ describe('executor', () => {
     connector.shellFor('n1').on(/'rm'/, () => ({ exitCode: 0 }));
     const again = await store.applyEvent(run.id, 'rollback', { actor: 'U_OPS' });
     expect(again.ok).toBe(true);
-    const reclaimed = await store.claimNext('test-owner', 10_000);
+    const reclaimed = await store.claimNext(OWNER, LEASE_MS);
     const finished = await executor(true).execute(reclaimed!);
     expect(finished.state).toBe('rolled_back');
     expect(shellCalls().filter((c) => c.startsWith("'rm'"))).toHaveLength(2);
   });
 
   it('cancel mid-step kills the remote command and stops at that step', async () => {
-    const run = await claimed(plan());
+    const run = await claimed(store, plan());
     const shell = connector.shellFor('n1');
     shell.on(/mkdir/, shell.hang());
     const execution = executor().execute(run);
@@ -289,7 +242,7 @@ describe('executor', () => {
   });
 
   it('pauses before a step that needs more approvals than the run has', async () => {
-    const run = await claimed(plan(steps({ slot: { approvals: 2 } })));
+    const run = await claimed(store, plan(steps({ slot: { approvals: 2 } })));
     const done = await executor().execute(run);
     expect(done.state).toBe('awaiting_approval');
     expect(done.nextStep).toBe(2);
