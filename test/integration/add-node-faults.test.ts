@@ -188,7 +188,7 @@ it.each(MUTATING)('a failure right after %s is rolled back to the exact start', 
   expectLabAsBefore(before, await snapshotLab(lab()));
 });
 
-it('a step that fails part-way (start, its port taken after preflight) is rolled back to the exact start', async () => {
+it('a step that fails part-way (start, its port taken after the re-check) is rolled back to the exact start', async () => {
   const before = await snapshotLab(lab());
   const plan = await freshPlan();
   const start = plan.steps.find((s) => s.id === 'start')!;
@@ -196,8 +196,18 @@ it('a step that fails part-way (start, its port taken after preflight) is rolled
   // step has failed, before any undo (notify is synchronous, the executor waits for it).
   const serverLog = join(newHost().dataDir, 'sys_log');
   let logAtFailure = '';
+  // Taken once the run is past its re-check (which would refuse to start with the port taken) and
+  // a few steps before `start`, so the failure happens inside the step.
+  const squatter: Server = createServer();
+  let listening: Promise<void> | undefined;
   const notifier: Notifier = {
     notify: (e) => {
+      if (e.event.type === 'step-started' && e.event.stepId === 'standby-signal' && !listening) {
+        listening = new Promise<void>((resolve, reject) => {
+          squatter.once('error', reject);
+          squatter.listen(lab().sqlPort, newHost().address, resolve);
+        });
+      }
       if (e.event.type === 'step-finished' && e.event.stepId === 'start' && e.event.phase === 'do') {
         logAtFailure = existsSync(serverLog)
           ? readdirSync(serverLog)
@@ -207,16 +217,12 @@ it('a step that fails part-way (start, its port taken after preflight) is rolled
       }
     },
   };
-  const squatter: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    squatter.once('error', reject);
-    squatter.listen(lab().sqlPort, newHost().address, resolve);
-  });
   let result: Awaited<ReturnType<typeof execute>>;
   try {
     result = await execute(plan, notifier);
+    await listening;
   } finally {
-    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    if (listening) await new Promise<void>((resolve) => squatter.close(() => resolve()));
   }
   const { run, journal } = result;
 

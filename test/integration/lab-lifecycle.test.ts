@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { labProcesses } from '../../lab/lab-down';
 import { isAlive, sleep } from '../../lab/lab-exec';
 import { labLayout } from '../../lab/lab-layout';
-import { labSql, trySql } from '../../lab/lab-state';
+import { trySql } from '../../lab/lab-state';
 
 // A second, throw-away lab beside the shared one (other addresses, other directory), driven
 // through the real CLI: up from nothing, idempotent re-up, failover, then down leaves nothing.
@@ -83,11 +83,17 @@ it('comes up from nothing in under a minute, fails over, and goes down without a
   expect(await readFile(lab.pool.failoverLog, 'utf8')).toMatch(
     /failed=0\(127\.0\.0\.21\) old_primary=0 new_main=1\(127\.0\.0\.22\)/,
   );
-  const nodes = await labSql<{ node_id: string; status: string; role: string }>(
-    lab,
-    { host: lab.poolAddress, port: lab.pool.sqlPort },
-    'show pool_nodes',
-  );
+  // pgpool restarts its children after a failover and ends sessions meanwhile: ask until one answers.
+  let nodes: { node_id: string; status: string; role: string }[] | undefined;
+  for (let i = 0; i < 100 && !nodes; i++) {
+    nodes = await trySql<{ node_id: string; status: string; role: string }>(
+      lab,
+      { host: lab.poolAddress, port: lab.pool.sqlPort },
+      'show pool_nodes',
+    );
+    if (!nodes) await sleep(100);
+  }
+  if (!nodes) throw new Error('the pool never answered after the failover');
   expect(nodes.map((n) => [n.node_id, n.status, n.role])).toEqual([
     ['0', 'down', expect.any(String)], // role of a down node is stale
     ['1', 'up', 'primary'],
