@@ -27,7 +27,7 @@ const CASE_MAX_MS = 5 * 60_000;
 
 const lanes: Lane[] = [];
 let pg: ThrowawayPostgres | undefined;
-let planIds: string[] = [];
+let planIds: readonly string[] = [];
 
 async function startLane(base: number, release: Release): Promise<Lane> {
   const lane: Lane = {
@@ -35,10 +35,18 @@ async function startLane(base: number, release: Release): Promise<Lane> {
     name: `${NAME}-${base}`,
     owner: `chaos-kill-worker-${base}`,
     pl: undefined,
+    planIds: [],
     release,
   };
   lanes.push(lane);
   lane.pl = await startPrivateLab(base, lane.name);
+  // Step ids name the lab's hosts (hba-srv141 / hba-srv161): each lane checks against its own.
+  lane.planIds = (await freshPlan(lane)).steps.map((s) => s.id);
+  if (lanes.length > 1 && lane.planIds.length !== lanes[0]!.planIds.length) {
+    throw new Error(
+      `lab ${base}'s plan has ${lane.planIds.length} steps, lab ${lanes[0]!.base}'s ${lanes[0]!.planIds.length}`,
+    );
+  }
   return lane;
 }
 
@@ -52,7 +60,7 @@ beforeAll(async () => {
     process.stdout.write(
       `lab base ${LANE_BASES[1]} is held by pid ${labBaseHolder(LANE_BASES[1])}: one lane\n`,
     );
-  planIds = (await freshPlan(first)).steps.map((s) => s.id);
+  planIds = first.planIds;
 }, 300_000);
 
 afterAll(async () => {
@@ -72,7 +80,7 @@ async function runAndRecord(lane: Lane, c: KillCase): Promise<CaseRow> {
   const t0 = Date.now();
   let row: CaseRow;
   try {
-    const r = await runKillCase({ pgUrl: pg!.url, planIds }, lane, c);
+    const r = await runKillCase({ pgUrl: pg!.url }, lane, c);
     row = { name: c.name, then: c.then, lab: lane.base, ...r, seconds: (Date.now() - t0) / 1000 };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);

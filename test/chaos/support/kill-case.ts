@@ -1,9 +1,8 @@
-import { isAlive } from '../../../lab/lab-exec';
 import { comparable, snapshotLab, type LabSnapshot } from '../../integration/support/cluster-snapshot';
 import { poolNodes, sqlOn } from '../../integration/support/lab-tools';
 import { addBallast, dropBallast } from './ballast';
 import { caseStore, freshPlan, labOf, newHostOf, serviceOn, type Lane } from './kill-lane';
-import { leftoverProcesses } from './leftover-processes';
+import { isRunning, leftoverProcesses } from './leftover-processes';
 import { failedUndos, runReport, startedIds, undoneFrom } from './run-journal';
 import { waitUntil } from './wait-until';
 import { spawnWorker, waitExit, type WorkerProcess } from './worker-process';
@@ -37,8 +36,6 @@ export interface CaseRow {
 
 export interface CaseContext {
   readonly pgUrl: string;
-  /** The plan's step ids as first read: every case's plan must have the same. */
-  readonly planIds: readonly string[];
 }
 
 export async function runKillCase(
@@ -68,7 +65,7 @@ export async function runKillCase(
     lap('before');
     const plan = await freshPlan(lane);
     lap('plan');
-    expect(plan.steps.map((s) => s.id)).toEqual(ctx.planIds);
+    expect(plan.steps.map((s) => s.id)).toEqual(lane.planIds);
     const service = serviceOn(store, lane);
     const submitted = await service.submit(plan);
     if (!submitted.ok) throw new Error(submitted.failure.message);
@@ -109,11 +106,12 @@ export async function runKillCase(
 
     // Remote commands the dead worker left running (a base backup): they must be gone before the
     // next step (or undo) touches the same node, so by the time that step has finished at the latest.
-    const orphans = (await leftoverProcesses(lab())).map((l) => Number(l.split(' ')[0]));
-    let aliveAfterNextStep: number[] | undefined;
+    const orphans = await leftoverProcesses(lab()); // "<pid> (cwd …): <command line>"
+    const pidOf = (l: string) => Number(l.split(' ')[0]);
+    let aliveAfterNextStep: string[] | undefined;
     const onLine = (line: string) => {
       if (!aliveAfterNextStep && /"type":"step-finished"/.test(line))
-        aliveAfterNextStep = orphans.filter(isAlive);
+        aliveAfterNextStep = orphans.filter((o) => isRunning(pidOf(o)));
     };
 
     // 2. A fresh process finds the run interrupted; the operator resumes it or rolls it back.

@@ -18,6 +18,8 @@ export interface Lane {
   /** The same in both processes of a case: the second is the first one restarted. */
   readonly owner: string;
   pl: PrivateLab | undefined;
+  /** The ids of this lab's plan, as first read: every case's plan must have the same. */
+  planIds: readonly string[];
   readonly release: Release;
 }
 

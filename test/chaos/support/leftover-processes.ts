@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { listProcesses } from '../../../lab/lab-down';
 import type { LabLayout } from '../../../lab/lab-layout';
@@ -19,4 +20,17 @@ export async function leftoverProcesses(lab: LabLayout): Promise<string[]> {
     }
   }
   return out;
+}
+
+/**
+ * Whether the process still runs. A killed process whose parent was killed too stays a zombie until
+ * init reaps it (in a container, maybe never): it runs nothing, holds nothing, and is not counted.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
