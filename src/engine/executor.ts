@@ -262,31 +262,19 @@ class RunExecution {
     } catch (err) {
       if (this.stop.signal.aborted) {
         if (this.stopReason() === 'lost') throw this.stop.signal.reason;
-        outcome = {
-          ok: false,
-          kind: 'failure',
-          failure: { code: 'cancelled', message: 'cancelled while running' },
-        };
+        outcome = stopped('cancelled', 'cancelled while running');
       } else if (stall?.signal.aborted) {
-        outcome = {
-          ok: false,
-          kind: 'failure',
-          failure: {
-            code: 'stalled',
-            message: `made no progress for ${Math.round(stall.ms / 1000)} s; the remote command was stopped`,
-            hint: 'look at the host and the network between the nodes (a full disk? a lock?), then retry or roll back',
-          },
-        };
+        outcome = stopped(
+          'stalled',
+          `made no progress for ${Math.round(stall.ms / 1000)} s; the remote command was stopped`,
+          'look at the host and the network between the nodes (a full disk? a lock?), then retry or roll back',
+        );
       } else if (timeout.aborted) {
-        outcome = {
-          ok: false,
-          kind: 'failure',
-          failure: {
-            code: 'timeout',
-            message: `did not finish within ${Math.round(step.timeoutMs / 1000)} s; the remote command was stopped`,
-            hint: 'look at the host: is it slow or stuck? Then retry or roll back',
-          },
-        };
+        outcome = stopped(
+          'timeout',
+          `did not finish within ${Math.round(step.timeoutMs / 1000)} s; the remote command was stopped`,
+          'look at the host: is it slow or stuck? Then retry or roll back',
+        );
       } else {
         const message = err instanceof Error ? err.message : String(err);
         outcome = { ok: false, kind: 'error', failure: { code: 'error', message } };
@@ -360,3 +348,10 @@ class RunExecution {
     }
   }
 }
+
+/** A step ended from outside (cancel, stall, timeout): a failure, with what the operator can do. */
+const stopped = (code: string, message: string, hint?: string): StepOutcome => ({
+  ok: false,
+  kind: 'failure',
+  failure: { code, message, ...(hint !== undefined && { hint }) },
+});
