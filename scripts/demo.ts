@@ -1,5 +1,6 @@
 import { formatProblems, loadInventory } from '../src/config/load-inventory';
 import { runConsole } from '../src/console/kbops-console';
+import { kingbaseCommands } from '../commands/kingbase-commands';
 import { labLayout, labOptionsFromEnv } from '../lab/lab-layout';
 import { labUp } from '../lab/lab-up';
 
@@ -35,7 +36,8 @@ async function main(): Promise<number> {
     env: process.env,
     input: interactive ? stdinLines() : lines(script(lab.hosts[2].address)),
     out: process.stdout,
-    stateDir: `${lab.root}/kbops-state`,
+    store: { KBOPS_STATE_DIR: `${lab.root}/kbops-state` },
+    commands: kingbaseCommands(),
     interactive,
     user: 'UBOB',
   });

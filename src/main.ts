@@ -1,12 +1,15 @@
-import { startBot } from './app/start-bot';
+import type { ChatCommand } from './chatops/chatops';
+import type { Env } from './config/resolve-secret';
 import { formatProblems } from './config/load-inventory';
 import { loadConfig } from './config/load-config';
 import { createLogger, registerSecret } from './log/create-logger';
+import { startBot } from './slack/start-bot';
 
-// Composition root: check the whole configuration at start-up (every problem with its path), then
-// run the Slack bot. Without Slack tokens, say what to use instead.
-async function main(): Promise<number> {
-  const config = await loadConfig(process.env);
+// The bot's process: check the whole configuration at start-up (every problem with its path), then
+// run the Slack bot until SIGTERM or SIGINT. Without Slack tokens, say what to use instead. The
+// entry point (commands/main.ts) hands it the `/kingbase` commands.
+export async function runBot(env: Env, commands: readonly ChatCommand[]): Promise<number> {
+  const config = await loadConfig(env);
   if (!config.ok) {
     process.stderr.write(
       `kbops: configuration has ${config.problems.length} problem(s):\n${formatProblems(config.problems)}\n`,
@@ -34,8 +37,9 @@ async function main(): Promise<number> {
   const bot = await startBot({
     options: config.options,
     inventory: config.inventory,
-    env: process.env,
+    env,
     logger: log,
+    commands,
   });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -60,11 +64,3 @@ async function main(): Promise<number> {
 /** How long SIGTERM/SIGINT may take, documented in README (Slack); the last part closes Slack and the store. */
 const SHUTDOWN_GRACE_MS = 15_000;
 const STOP_REST_MS = 3_000;
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`kbops: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);

@@ -1,18 +1,22 @@
-import { say, type ChatCommand } from '../../src/chatops/chatops';
-import { code, esc } from '../../src/render/slack-text';
-import { kingbaseCommands } from '../kingbase-commands';
+import type { ChatCommand } from '../../src/chatops/chatops';
+import { helpMessage } from '../../src/render/help-message';
 
-export const helpCommand: ChatCommand = {
-  name: 'help',
-  usage: 'help',
-  summary: 'this list',
-  run: async (ctx) => {
-    // Usages hold <placeholders>: escaped, or Slack would read them as links.
-    const lines = kingbaseCommands().map((c) => `• ${code(`/kingbase ${c.usage}`)} — ${esc(c.summary)}`);
-    await ctx.surface.ephemeral(
-      ctx.actor.channel,
-      ctx.actor.user,
-      say(`*kbops* grows KingbaseES / PostgreSQL clusters safely.\n${lines.join('\n')}`),
-    );
-  },
-};
+/** `/kingbase help`: every command the router routes, runbooks included, through the help builder. */
+export function helpCommand(commands: () => readonly ChatCommand[]): ChatCommand {
+  const self: ChatCommand = {
+    name: 'help',
+    usage: 'help',
+    summary: 'this list',
+    run: async (ctx) => {
+      const all = [...commands(), self];
+      await ctx.surface.ephemeral(
+        ctx.actor.channel,
+        ctx.actor.user,
+        helpMessage(
+          all.map((c) => ({ name: c.name, args: c.usage.slice(c.name.length).trim(), summary: c.summary })),
+        ),
+      );
+    },
+  };
+  return self;
+}

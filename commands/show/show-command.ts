@@ -1,14 +1,13 @@
-import { say, shownInput, type ChatCommand } from '../../src/chatops/chatops';
+import { shownInput, type ChatCommand } from '../../src/chatops/chatops';
 import { mayRead, runIdArg, usageProblem } from '../../src/chatops/command-args';
-import { renderPlan } from '../../src/core/render-plan';
-import { esc } from '../../src/render/slack-text';
+import { rootMessage } from '../../src/chatops/run-messages';
 
 const USAGE = 'show <run>';
 
 export const showCommand: ChatCommand = {
   name: 'show',
   usage: USAGE,
-  summary: "a run's state and its full plan",
+  summary: "a run's state, votes and buttons, posted again (only to you)",
   run: async (ctx, args) => {
     const { channel, user } = ctx.actor;
     const id = runIdArg(args[0]);
@@ -23,12 +22,11 @@ export const showCommand: ChatCommand = {
         USAGE,
       );
     if (!(await mayRead(ctx, cluster, 'show'))) return;
+    // The run's root message as its thread shows it now (subject, state, preflight, votes, buttons).
     await ctx.surface.ephemeral(
       channel,
       user,
-      say(
-        `Run ${shownInput(run.id)} is *${run.state}* (step ${run.nextStep}/${run.plan.steps.length}).\n\`\`\`${esc(renderPlan(run.plan).slice(0, 2800))}\`\`\``,
-      ),
+      rootMessage(run, ctx.deps.clock.now(), await ctx.deps.runs.tally(run)),
     );
   },
 };

@@ -1,26 +1,37 @@
 import { ClusterConnector } from '../adapters/cluster-connector';
 import { systemClock } from '../adapters/system-clock';
-import type { Inventory } from '../config/normalise-inventory';
+import type { ClusterConfig, Inventory } from '../config/normalise-inventory';
 import type { Env } from '../config/resolve-secret';
+import { demandedPolicy } from '../core/approval-policy';
+import type { ProgressReader } from '../core/plan';
+import type { Run } from '../core/run';
 import type { ChatSurface } from '../chatops/chat-surface';
 import type { ChatopsDeps } from '../chatops/chatops';
 import { runPolicyFor, type GroupsOf } from '../chatops/cluster-access';
 import { ThreadNotifier } from '../chatops/thread-notifier';
 import { Engine } from '../engine/engine';
 import { Executor } from '../engine/executor';
-import { RunService } from '../engine/run-service';
-import type { Run } from '../core/run';
+import { RunService, type RunPolicy } from '../engine/run-service';
+import type { Connector } from '../ports/connector';
+import type { Notifier } from '../ports/notifier';
 import type { RunStore } from '../ports/run-store';
+import { RUNBOOKS } from '../runbooks';
+import type { AnyRunbook } from '../runbooks/runbook';
 import { isDeadPredecessor } from './instance-id';
 
-// What every front end needs behind its commands: the run service with each cluster's policy, and
-// the engine that executes approved runs and tells their thread on `surface`.
+// What every front end needs behind its commands, composed once for the bot, the console and the
+// CLI: the run service with each cluster's policy, the executor with the runbooks' progress
+// readers, and the engine that executes approved runs and tells their thread (or the terminal).
 
 /** How often the engine looks for work (the health check allows a few missed rounds). */
 export const ENGINE_POLL_MS = 500;
+/** How long a run's claim holds without renewal; the executor renews it well before. */
+export const LEASE_MS = 30_000;
 
 export interface ComposedRuns {
   readonly deps: ChatopsDeps;
+  readonly runs: RunService;
+  readonly executor: Executor;
   readonly engine: Engine;
   /**
    * Marks this instance's runs left by its dead processes interrupted (a restart), then starts the
@@ -34,33 +45,75 @@ export interface ComposeOptions {
   readonly env: Env;
   readonly store: RunStore;
   readonly groupsOf: GroupsOf;
-  /** Late-bound: the Slack surface needs the app's client, created after the commands' deps. */
-  readonly surface: () => ChatSurface;
+  /** Where run events go: a chat surface's threads (late-bound: Slack's needs the app's client), or a notifier. */
+  readonly surface?: () => ChatSurface;
+  readonly notifier?: Notifier;
   /** This process as the owner of the runs it executes: unique per process (newInstanceId). */
   readonly owner: string;
   readonly onError: (what: string, err: unknown) => void;
+  /** The runbooks offered (default: all of src/runbooks/index.ts). */
+  readonly runbooks?: readonly AnyRunbook[];
+  /**
+   * The CLI's `--yes`: `approver` alone approves, and only on clusters whose inventory allows
+   * unattended runs (checked by the caller); a failed run is rolled back only when asked.
+   */
+  readonly unattended?: { readonly approver: string; readonly rollbackOnFailure: boolean };
 }
 
+/** Every runbook's progress readers by name; two runbooks may not give one name two meanings. */
+export function progressReadersOf(runbooks: readonly AnyRunbook[]): Record<string, ProgressReader> {
+  const out: Record<string, ProgressReader> = {};
+  for (const r of runbooks)
+    for (const [name, reader] of Object.entries(r.progress ?? {})) {
+      if (out[name] && out[name] !== reader)
+        throw new Error(`runbooks: two runbooks contribute a progress reader named ${name}`);
+      out[name] = reader;
+    }
+  return out;
+}
+
+/** Connections to a cluster's hosts, with its secrets resolved from `env`. */
+export const clusterConnectorFor =
+  (env: Env) =>
+  (cluster: ClusterConfig): Connector =>
+    new ClusterConnector(cluster, env);
+
 export function composeRuns(o: ComposeOptions): ComposedRuns {
-  const clusterOf = (name: string) => {
+  const runbooks = o.runbooks ?? RUNBOOKS;
+  const clusterOf = (name: string): ClusterConfig => {
     const c = o.inventory.clusters[name];
     if (!c) throw new Error(`no cluster ${name} in the inventory`);
     return c;
+  };
+  const policyFor = (name: string): RunPolicy => {
+    const policy = runPolicyFor(clusterOf(name));
+    if (!o.unattended) return policy;
+    return {
+      ...policy,
+      required: 1,
+      approvers: { users: [o.unattended.approver], groups: [] },
+      allowSelfApproval: true,
+      autoRollback: o.unattended.rollbackOnFailure,
+    };
   };
   const connectorFor = (run: { cluster: string }) => new ClusterConnector(clusterOf(run.cluster), o.env);
   const runs = new RunService({
     store: o.store,
     clock: systemClock,
-    policyFor: (c) => runPolicyFor(clusterOf(c)),
+    policyFor,
     groupsOf: o.groupsOf,
     connectorFor,
   });
-  const notifier = {
-    notify: (...args: Parameters<ThreadNotifier['notify']>) => thread().notify(...args),
-  };
   let threadNotifier: ThreadNotifier | undefined;
-  const thread = () =>
-    (threadNotifier ??= new ThreadNotifier(o.surface(), systemClock, (err) => o.onError('thread', err)));
+  const notifier: Notifier = o.notifier ?? {
+    notify: (...args) => {
+      if (!o.surface) return;
+      const surface = o.surface;
+      (threadNotifier ??= new ThreadNotifier(surface(), systemClock, (err) =>
+        o.onError('thread', err),
+      )).notify(...args);
+    },
+  };
   // One switch for SIGTERM: the engine flips it, every execution stops at its current step.
   const shutdown = new AbortController();
   const executor = new Executor({
@@ -70,10 +123,11 @@ export function composeRuns(o: ComposeOptions): ComposedRuns {
     notifier,
     clock: systemClock,
     owner: o.owner,
-    leaseMs: 30_000,
-    pollMs: 500,
-    baseApprovals: (run) => runPolicyFor(clusterOf(run.cluster)).required,
-    autoRollback: (run) => clusterOf(run.cluster).access.autoRollback,
+    leaseMs: LEASE_MS,
+    pollMs: ENGINE_POLL_MS,
+    baseApprovals: (run) => demandedPolicy(policyFor(run.cluster), run.plan.approvals).required,
+    autoRollback: (run) => policyFor(run.cluster).autoRollback,
+    progressReaders: progressReadersOf(runbooks),
   });
   const engine = new Engine({
     shutdown,
@@ -81,7 +135,7 @@ export function composeRuns(o: ComposeOptions): ComposedRuns {
     executor,
     clock: systemClock,
     owner: o.owner,
-    leaseMs: 30_000,
+    leaseMs: LEASE_MS,
     pollMs: ENGINE_POLL_MS,
     maxConcurrent: 4,
     onError: (err) => o.onError('engine', err),
@@ -94,7 +148,11 @@ export function composeRuns(o: ComposeOptions): ComposedRuns {
       runs,
       clock: systemClock,
       groupsOf: o.groupsOf,
+      runbooks,
+      connectorFor: clusterConnectorFor(o.env),
     },
+    runs,
+    executor,
     engine,
     start: async () => {
       const mine = await interruptDeadPredecessors(o.store, o.owner);

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Env } from '../config/resolve-secret';
 import { isAlive } from '../store/state-dir-lock';
 
-// The owner of the runs a process executes: `<KBOPS_INSTANCE_ID or kbops>@<host>/<pid>/<random>`.
+// The owner of the runs a process executes: `<KBOPS_INSTANCE_ID>@<host>/<pid>/<random>` (the
+// instance id from readEnvOptions, `kbops` unless set).
 // Unique per process, so two replicas on one host never take each other for themselves restarted;
 // the stable prefix and the host let a restarted process find its own runs from before.
 
@@ -19,8 +19,9 @@ export interface InstanceId {
   readonly nonce: string;
 }
 
-export function newInstanceId(env: Env, host = hostname()): string {
-  const id = `${env.KBOPS_INSTANCE_ID ?? 'kbops'}@${host}/${process.pid}/${randomBytes(4).toString('hex')}`;
+/** A new owner id for this process; `configured` is the parsed options' KBOPS_INSTANCE_ID. */
+export function newInstanceId(configured: string, host = hostname()): string {
+  const id = `${configured}@${host}/${process.pid}/${randomBytes(4).toString('hex')}`;
   mintedHere.add(id);
   return id;
 }

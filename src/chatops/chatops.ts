@@ -1,12 +1,15 @@
-import type { Inventory } from '../config/normalise-inventory';
+import type { ClusterConfig, Inventory } from '../config/normalise-inventory';
 import type { Env } from '../config/resolve-secret';
 import type { Json } from '../core/json';
 import type { RunService } from '../engine/run-service';
 import type { Clock } from '../ports/clock';
+import type { Connector } from '../ports/connector';
+import type { AnyRunbook } from '../runbooks/runbook';
 import type { RunStore } from '../ports/run-store';
 import type { Actor, ChatMessage, ChatSurface } from './chat-surface';
 import { code, esc } from '../render/slack-text';
 import type { GroupsOf } from './cluster-access';
+import type { FormValues } from './runbook-form';
 
 // The `/kingbase` front end, shared by Slack and the console: a router over one command per
 // folder in commands/, each thin (parse → check who may → call a service → render).
@@ -18,6 +21,10 @@ export interface ChatopsDeps {
   readonly runs: RunService;
   readonly clock: Clock;
   readonly groupsOf: GroupsOf;
+  /** The runbooks offered (src/runbooks/index.ts, or a test's). */
+  readonly runbooks: readonly AnyRunbook[];
+  /** Read-only connections for preflight and status; closed by whoever asked. */
+  readonly connectorFor: (cluster: ClusterConfig) => Connector;
   /**
    * The front end cannot verify who people are (the console): approving, retrying, resuming,
    * rolling back and unlocking are allowed only on clusters with allowUnattendedCli.
@@ -35,6 +42,8 @@ export interface ChatCommand {
   readonly name: string;
   readonly usage: string;
   readonly summary: string;
+  /** A modal this command opens when typed without arguments: its callback id and its words. */
+  readonly form?: { readonly id: string; args(values: FormValues): string[] };
   run(ctx: CommandContext, args: readonly string[]): Promise<void>;
 }
 

@@ -1,7 +1,8 @@
 import type { ClusterConfig } from '../config/normalise-inventory';
 import { CLUSTER_NAME } from '../config/inventory-schema';
-import { code, esc } from '../render/slack-text';
-import { refuse, say, shownInput, type CommandContext } from './chatops';
+import { esc } from '../render/slack-text';
+import { usageError } from '../render/usage-error';
+import { refuse, shownInput, type CommandContext } from './chatops';
 import { readRefusal } from './cluster-access';
 import { RUN_ID } from './run-actions';
 
@@ -37,13 +38,13 @@ export function runIdArg(raw: string | undefined): Arg<string> {
   return { ok: true, value: raw };
 }
 
-/** A typed command that is wrong: the problem and the right form, to the typist only. */
+/**
+ * A typed command that is wrong: the problem and the right form (`usage`, after `/kingbase`), to the
+ * typist only. `problem` is mrkdwn with what was typed shown through `shownInput`; usageError escapes
+ * whatever is still unescaped, once (see problemText).
+ */
 export const usageProblem = (ctx: CommandContext, problem: string, usage: string): Promise<void> =>
-  ctx.surface.ephemeral(
-    ctx.actor.channel,
-    ctx.actor.user,
-    say(`:warning: ${problem}\nUsage: ${code(`/kingbase ${usage}`)}`),
-  );
+  ctx.surface.ephemeral(ctx.actor.channel, ctx.actor.user, usageError({ problem, usage }));
 
 /** True when the actor may read the cluster here; otherwise refused (audited, ephemeral). */
 export async function mayRead(

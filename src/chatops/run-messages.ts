@@ -2,14 +2,14 @@ import type { Tally } from '../core/approval-policy';
 import type { Run } from '../core/run';
 import { planRootMessage as renderRoot } from '../render/plan-message';
 import type { StepProgress } from '../render/run-progress';
-import type { PreflightCheck } from '../runbooks/add-node/add-node-preflight';
+import type { Check } from '../core/check';
 import type { ChatMessage } from './chat-surface';
 
 // The thread's root message, drawn from the run and what its meta keeps (preflight, approvals), so
 // any process can redraw it at any time.
 
-export function rootFromMeta(run: Run): { preflight: PreflightCheck[]; tally: Tally | null } {
-  const pf = Array.isArray(run.meta.preflight) ? (run.meta.preflight as unknown as PreflightCheck[]) : [];
+export function rootFromMeta(run: Run): { preflight: Check[]; tally: Tally | null } {
+  const pf = Array.isArray(run.meta.preflight) ? (run.meta.preflight as unknown as Check[]) : [];
   const approvers = Array.isArray(run.meta.approvedBy) ? (run.meta.approvedBy as string[]) : [];
   return {
     preflight: pf,

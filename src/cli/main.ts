@@ -1,20 +1,26 @@
-#!/usr/bin/env node
+import type { ChatCommand } from '../chatops/chatops';
 import { formatProblems } from '../config/load-inventory';
 import { loadConfig } from '../config/load-config';
 import type { Env } from '../config/resolve-secret';
 import { registerSecret } from '../log/create-logger';
 import { consoleCommand } from '../console/kbops-console';
-import { addNodeCommand, type CommandIo } from './add-node-command';
+import { RUNBOOKS, runbookById } from '../runbooks';
+import { cliUsage, type AnyRunbook } from '../runbooks/runbook';
+import { EXIT, type CommandIo } from './cli-io';
+import { planCommand } from './plan-command';
 import { rollbackCommand, runsCommand } from './run-commands';
 
-// The `kbops` command line. Exit codes: 0 ok, 2 configuration problems, 64 usage error.
+// The `kbops` command line: generic verbs, and every runbook of the registry under `plan` and
+// `run` (and, as documented for add-node, by its own name: `kbops add-node …` is `kbops run add-node …`).
 
-const USAGE = `usage: kbops <command>
+const usage = (runbooks: readonly AnyRunbook[]): string => `usage: kbops <command>
 
-  plan add-node --cluster C --host H [--name N] [--count-table T]…
+  plan <runbook> <flags>
            preflight and the exact plan; changes nothing
-  add-node --cluster C --host H [--name N] [--count-table T]… --yes [--no-rollback]
+  run <runbook> <flags> --yes [--no-rollback]
            run it now (clusters with allowUnattendedCli), with progress and a verdict
+  <runbook> <flags> [--yes]
+           the same as run
   runs     the latest runs and their states
   rollback <run> --yes
            undo a failed, cancelled or interrupted run's changes, newest first
@@ -24,46 +30,78 @@ const USAGE = `usage: kbops <command>
   health   exit 0 when kbops can start with this configuration (container HEALTHCHECK)
   help     this text
 
+runbooks:
+${runbooks.map((r) => `  ${cliUsage(r)}\n           ${r.summary}`).join('\n')}
+
 exit codes: 0 ok, 1 run failed, 2 configuration, 3 preflight failed, 4 rollback failed,
 5 cluster locked, 64 usage, 130 cancelled`;
 
+/** What the CLI offers beyond its own verbs: the runbooks, and the chat commands for `console`. */
+export interface CliFront {
+  readonly runbooks?: readonly AnyRunbook[];
+  readonly chatCommands?: (runbooks: readonly AnyRunbook[]) => readonly ChatCommand[];
+}
+
+type Verb =
+  | { kind: 'builtin'; name: string; args: readonly string[] }
+  | { kind: 'runbook'; runbook: AnyRunbook; mode: 'plan' | 'run'; args: readonly string[] }
+  | { kind: 'unknown'; what: string };
+
+const BUILTINS = ['check', 'health', 'runs', 'rollback', 'console'];
+
+function recognise(argv: readonly string[], runbooks: readonly AnyRunbook[]): Verb {
+  const [command = '', ...rest] = argv;
+  if (BUILTINS.includes(command)) return { kind: 'builtin', name: command, args: rest };
+  if (command === 'plan' || command === 'run') {
+    const runbook = runbookById(runbooks, rest[0] ?? '');
+    return runbook
+      ? { kind: 'runbook', runbook, mode: command, args: rest.slice(1) }
+      : { kind: 'unknown', what: `${command} ${rest[0] ?? ''}`.trim() };
+  }
+  const runbook = runbookById(runbooks, command);
+  return runbook ? { kind: 'runbook', runbook, mode: 'run', args: rest } : { kind: 'unknown', what: command };
+}
+
 export type CliIo = CommandIo;
 
-export async function runCli(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  env: Env,
+  io: CliIo,
+  front: CliFront = {},
+): Promise<number> {
+  const runbooks = front.runbooks ?? RUNBOOKS;
   const [command] = argv;
   if (command === undefined || command === 'help' || command === '--help') {
-    io.out(USAGE);
-    return command === undefined ? 64 : 0;
+    io.out(usage(runbooks));
+    return command === undefined ? EXIT.usage : EXIT.ok;
   }
-  const addNode = command === 'add-node' || (command === 'plan' && argv[1] === 'add-node');
-  if (!['check', 'health', 'runs', 'rollback', 'console'].includes(command) && !addNode) {
-    io.err(`kbops: unknown command "${command}"\n${USAGE}`);
-    return 64;
+  const verb = recognise(argv, runbooks);
+  if (verb.kind === 'unknown') {
+    io.err(`kbops: unknown command "${verb.what}"\n${usage(runbooks)}`);
+    return EXIT.usage;
   }
   const config = await loadConfig(env);
   if (!config.ok) {
     io.err(
       `kbops: configuration has ${config.problems.length} problem(s):\n${formatProblems(config.problems)}`,
     );
-    return 2;
+    return EXIT.config;
   }
   // From here on no output or log line can carry a resolved secret.
   for (const s of config.secrets) registerSecret(s);
-  const ctx = {
-    inventory: config.inventory,
-    env,
-    io,
-    ...(config.options.KBOPS_STATE_DIR !== undefined && { stateDir: config.options.KBOPS_STATE_DIR }),
-    ...(config.options.KBOPS_STATE_DATABASE_URL !== undefined && {
-      stateUrl: config.options.KBOPS_STATE_DATABASE_URL,
-    }),
-  };
-  if (addNode)
-    return addNodeCommand(argv.slice(command === 'plan' ? 2 : 1), { ...ctx, planOnly: command === 'plan' });
-  if (command === 'runs') return runsCommand(ctx);
-  if (command === 'rollback') return rollbackCommand(argv.slice(1), ctx);
-  if (command === 'console') return consoleCommand(argv.slice(1), ctx);
-  if (command === 'check') {
+  const ctx = { inventory: config.inventory, env, io, store: config.options, runbooks };
+  if (verb.kind === 'runbook') return planCommand(verb.runbook, verb.args, verb.mode, ctx);
+  if (verb.name === 'runs') return runsCommand(ctx);
+  if (verb.name === 'rollback') return rollbackCommand(verb.args, ctx);
+  if (verb.name === 'console') {
+    if (!front.chatCommands) {
+      io.err('kbops: this build has no chat commands for the console');
+      return EXIT.usage;
+    }
+    return consoleCommand(verb.args, { ...ctx, commands: front.chatCommands(runbooks) });
+  }
+  if (verb.name === 'check') {
     io.out(`inventory ${config.inventoryPath}: OK`);
     for (const c of Object.values(config.inventory.clusters)) {
       const manager = c.manager
@@ -74,27 +112,5 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
       );
     }
   }
-  return 0;
-}
-
-if (require.main === module) {
-  let interrupt: () => void = () => undefined;
-  const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
-  process.once('SIGINT', () => {
-    process.stderr.write('\nkbops: interrupted: cancelling the run at its current step…\n');
-    interrupt();
-  });
-  runCli(process.argv.slice(2), process.env, {
-    out: (t) => process.stdout.write(`${t}\n`),
-    err: (t) => process.stderr.write(`${t}\n`),
-    write: (t) => process.stdout.write(t),
-    tty: process.stdout.isTTY === true,
-    interrupted,
-  }).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`kbops: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  return EXIT.ok;
 }

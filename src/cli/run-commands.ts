@@ -1,15 +1,14 @@
 import { hostname } from 'node:os';
-import { ClusterConnector } from '../adapters/cluster-connector';
-import { systemClock } from '../adapters/system-clock';
+import { composeRuns } from '../app/compose-runs';
+import { openStore, type StoreOptions } from '../app/open-store';
 import type { Inventory } from '../config/normalise-inventory';
 import type { Env } from '../config/resolve-secret';
 import type { Run } from '../core/run';
 import { RUN_ID } from '../chatops/run-actions';
-import { Executor } from '../engine/executor';
-import { RunService } from '../engine/run-service';
-import { createRunStore } from '../store/create-run-store';
-import type { CommandIo } from './add-node-command';
+import { runSubject } from '../render/run-text';
+import type { AnyRunbook } from '../runbooks/runbook';
 import { CliProgress } from './cli-progress';
+import { EXIT, type CommandIo } from './cli-io';
 
 // `kbops runs` and `kbops rollback <run> --yes`: what an operator needs after a failed or
 // interrupted run, from the same store the bot uses.
@@ -18,27 +17,21 @@ export interface RunCommandContext {
   readonly inventory: Inventory;
   readonly env: Env;
   readonly io: CommandIo;
-  readonly stateDir?: string;
-  readonly stateUrl?: string;
+  readonly store: StoreOptions;
+  readonly runbooks: readonly AnyRunbook[];
 }
 
-const openStore = (ctx: RunCommandContext) =>
-  createRunStore({
-    ...(ctx.stateUrl !== undefined && { databaseUrl: ctx.stateUrl }),
-    ...(ctx.stateDir !== undefined && { dataDir: ctx.stateDir }),
-  });
-
 export async function runsCommand(ctx: RunCommandContext): Promise<number> {
-  const store = await openStore(ctx);
+  const store = await openStore(ctx.store, ctx.env);
   try {
     const runs = await store.listRuns({ limit: 50 });
     if (runs.length === 0) ctx.io.out('no runs');
     for (const r of runs) {
       ctx.io.out(
-        `${r.id}  ${r.state.padEnd(17)} ${r.cluster}  ${r.plan.runbook.id} ${JSON.stringify(r.plan.params.host ?? '')}  step ${r.nextStep}/${r.plan.steps.length}  ${r.createdAt}`,
+        `${r.id}  ${r.state.padEnd(17)} ${r.cluster}  ${runSubject(r)}  step ${r.nextStep}/${r.plan.steps.length}  ${r.createdAt}`,
       );
     }
-    return 0;
+    return EXIT.ok;
   } finally {
     await store.close();
   }
@@ -49,13 +42,13 @@ export async function rollbackCommand(argv: readonly string[], ctx: RunCommandCo
   const [id, ...rest] = argv;
   if (id === undefined || rest.some((a) => a !== '--yes')) {
     ctx.io.err('usage: kbops rollback <run id> --yes');
-    return 64;
+    return EXIT.usage;
   }
   if (!RUN_ID.test(id)) {
     ctx.io.err(`kbops: run: ${JSON.stringify(id.slice(0, 40))} is not a run id (see kbops runs)`);
-    return 64;
+    return EXIT.usage;
   }
-  const store = await openStore(ctx);
+  const store = await openStore(ctx.store, ctx.env);
   try {
     const run = await store.getRun(id);
     const cluster = run && ctx.inventory.clusters[run.cluster];
@@ -63,51 +56,38 @@ export async function rollbackCommand(argv: readonly string[], ctx: RunCommandCo
       ctx.io.err(
         `kbops: ${run ? `run ${id} is for cluster ${run.cluster}, which the inventory does not describe` : `there is no run ${id}`}`,
       );
-      return 2;
+      return EXIT.config;
     }
     if (!rest.includes('--yes')) {
       ctx.io.out(`run ${id} is ${run.state}; add --yes to undo its changes`);
-      return 0;
+      return EXIT.ok;
     }
     if (!cluster.allowUnattendedCli) {
       ctx.io.err(
         `kbops: cluster ${cluster.name} does not allow unattended CLI runs (allowUnattendedCli): roll run ${id} back from Slack (/kingbase rollback ${id})`,
       );
-      return 2;
+      return EXIT.config;
     }
-    const connectorFor = () => new ClusterConnector(cluster, ctx.env);
-    const service = new RunService({
-      store,
-      clock: systemClock,
-      policyFor: () => ({
-        required: 1,
-        approvers: { users: [], groups: [] },
-        allowSelfApproval: false,
-        ttlMs: Infinity,
-        autoRollback: false,
-        admins: { users: [], groups: [] },
-      }),
-      groupsOf: () => [],
-      connectorFor,
-    });
     const owner = `cli:${hostname()}:${process.pid}`;
-    const r = await service.rollback(id, owner, { owner, leaseMs: 60_000 });
+    const { runs, executor } = composeRuns({
+      inventory: ctx.inventory,
+      env: ctx.env,
+      store,
+      groupsOf: () => [],
+      notifier: new CliProgress({ write: (t) => ctx.io.out(t.replace(/\n$/, '')), tty: false }),
+      owner,
+      onError: (what, err) =>
+        ctx.io.err(`kbops: ${what}: ${err instanceof Error ? err.message : String(err)}`),
+      runbooks: ctx.runbooks,
+      unattended: { approver: owner, rollbackOnFailure: false },
+    });
+    const r = await runs.rollback(id, owner, { owner, leaseMs: 60_000 });
     if (!r.ok) {
       ctx.io.err(`kbops: ${r.failure.message}`);
-      return 1;
+      return EXIT.failed;
     }
-    const done: Run = await new Executor({
-      store,
-      connectorFor,
-      notifier: new CliProgress({ write: (t) => ctx.io.out(t.replace(/\n$/, '')), tty: false }),
-      clock: systemClock,
-      owner,
-      leaseMs: 60_000,
-      pollMs: 500,
-      baseApprovals: () => 1,
-      autoRollback: () => false,
-    }).execute(r.run);
-    return done.state === 'rolled_back' ? 0 : 4;
+    const done: Run = await executor.execute(r.run);
+    return done.state === 'rolled_back' ? EXIT.ok : EXIT.rollbackFailed;
   } finally {
     await store.close();
   }

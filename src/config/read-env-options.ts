@@ -38,8 +38,8 @@ const envSchema = z.object({
   KBOPS_INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be 1-64 letters, digits, ., _ or -' })
-    .optional()
-    .describe('stable name of this kbops instance (default kbops); each process adds @host/pid/random to it'),
+    .default('kbops')
+    .describe('stable name of this kbops instance; each process adds @host/pid/random to it'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

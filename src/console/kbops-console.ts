@@ -1,14 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
-import { kingbaseCommands } from '../../commands/kingbase-commands';
-import { systemClock } from '../adapters/system-clock';
 import type { Inventory } from '../config/normalise-inventory';
 import type { Env } from '../config/resolve-secret';
-import { routeKingbase, type CommandContext } from '../chatops/chatops';
+import { routeKingbase, type ChatCommand, type CommandContext } from '../chatops/chatops';
 import { handleRunAction, RUN_ACTIONS, type RunAction } from '../chatops/run-actions';
 import { planHashFromBlockId } from '../render/run-buttons';
-import { createRunStore } from '../store/create-run-store';
+import type { AnyRunbook } from '../runbooks/runbook';
+import { openStore, type StoreOptions } from '../app/open-store';
 import { ConsoleSurface, type TextSink } from './console-surface';
 import { composeRuns } from '../app/compose-runs';
 
@@ -23,8 +22,12 @@ export interface ConsoleOptions {
   /** Lines typed, or read from a script. */
   readonly input: AsyncIterable<string>;
   readonly out: TextSink;
-  /** Where the embedded run store keeps its data. */
-  readonly stateDir?: string;
+  /** The `/kingbase` commands (commands/kingbase-commands.ts, or a test's). */
+  readonly commands: readonly ChatCommand[];
+  /** The runbooks offered (default: all of src/runbooks/index.ts). */
+  readonly runbooks?: readonly AnyRunbook[];
+  /** The run store: the shared one when KBOPS_STATE_DATABASE_URL is set, as the bot's. */
+  readonly store?: StoreOptions;
   /** Print a prompt before each line (a terminal); otherwise each line is echoed after one. */
   readonly interactive?: boolean;
   /** Who types first (default: UALICE). */
@@ -44,7 +47,7 @@ const HELP = `console commands:
 export async function runConsole(o: ConsoleOptions): Promise<void> {
   const { inventory, out } = o;
   const surface = new ConsoleSurface(out);
-  const store = await createRunStore(o.stateDir !== undefined ? { dataDir: o.stateDir } : {});
+  const store = await openStore(o.store ?? {}, o.env);
   const note = (text: string) => surface.write(`${text}\n`);
   const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
   const { deps, engine } = composeRuns({
@@ -55,6 +58,7 @@ export async function runConsole(o: ConsoleOptions): Promise<void> {
     surface: () => surface,
     owner: `console@${hostname()}`,
     onError: (what, err) => note(`! ${what}: ${errorText(err)}`),
+    ...(o.runbooks && { runbooks: o.runbooks }),
   });
   for (const r of await engine.start())
     note(`! run ${r.id} on ${r.cluster} was interrupted by a restart: resume or roll back`);
@@ -86,9 +90,9 @@ export async function runConsole(o: ConsoleOptions): Promise<void> {
       if (active.length === 0) break;
       if (Date.now() > deadline)
         return note(`wait: gave up; still active: ${active.map((r) => r.id).join(' ')}`);
-      await systemClock.sleep(250);
+      await deps.clock.sleep(250);
     }
-    await systemClock.sleep(200); // the thread's last replies are queued behind the run's end
+    await deps.clock.sleep(200); // the thread's last replies are queued behind the run's end
     const latest = (await store.listRuns({ limit: 1 }))[0];
     note(
       `wait: no run is active${latest ? `; latest run ${latest.id} on ${latest.cluster}: ${latest.state}` : ''}`,
@@ -99,7 +103,7 @@ export async function runConsole(o: ConsoleOptions): Promise<void> {
   const handle = async (line: string): Promise<boolean> => {
     const [word = '', ...rest] = line.split(/\s+/);
     const arg = rest.join(' ');
-    if (word === '/kingbase') await routeKingbase(arg, ctx(), kingbaseCommands());
+    if (word === '/kingbase') await routeKingbase(arg, ctx(), o.commands);
     else if (word === 'as') {
       if (/^[A-Za-z0-9._-]{1,64}$/.test(arg)) user = arg;
       else note('Usage: as <USER> (a user id such as UCAROL)');
@@ -138,7 +142,13 @@ export async function runConsole(o: ConsoleOptions): Promise<void> {
 /** `kbops console [--script FILE]`: a terminal session, or the lines of FILE. */
 export async function consoleCommand(
   argv: readonly string[],
-  ctx: { inventory: Inventory; env: Env; stateDir?: string },
+  ctx: {
+    inventory: Inventory;
+    env: Env;
+    store: StoreOptions;
+    commands: readonly ChatCommand[];
+    runbooks: readonly AnyRunbook[];
+  },
 ): Promise<number> {
   const script = argv[0] === '--script' ? argv[1] : undefined;
   if (argv.length > 0 && (script === undefined || argv.length > 2)) {
@@ -150,7 +160,9 @@ export async function consoleCommand(
     env: ctx.env,
     input: linesOf(script !== undefined ? createReadStream(script) : process.stdin),
     out: process.stdout,
-    ...(ctx.stateDir !== undefined && { stateDir: ctx.stateDir }),
+    store: ctx.store,
+    commands: ctx.commands,
+    runbooks: ctx.runbooks,
     interactive: script === undefined && process.stdin.isTTY === true,
   });
   return 0;

@@ -17,6 +17,19 @@ export interface ApprovalPolicy {
   ttlMs: number;
 }
 
+/** The inventory's policy raised to what a plan demands; never lowered. */
+export function demandedPolicy<P extends ApprovalPolicy>(
+  policy: P,
+  demand: { readonly min: number; readonly requesterExcluded: boolean } | undefined,
+): P {
+  if (!demand) return policy;
+  return {
+    ...policy,
+    required: Math.max(policy.required, demand.min),
+    allowSelfApproval: policy.allowSelfApproval && !demand.requesterExcluded,
+  };
+}
+
 /** A stored vote; ports/run-store's ApprovalRecord has this shape (core may not import ports). */
 export interface ApprovalVote {
   readonly userId: string;
@@ -143,13 +156,6 @@ export function tally(policy: ApprovalPolicy, ctx: TallyContext, existing: reado
   const count = approvers.length;
   const base = { approvers, count, needed, satisfied: count >= needed && rejectedBy === undefined };
   return rejectedBy === undefined ? base : { ...base, rejectedBy };
-}
-
-/** "1 of 2 approvals (@alice)", "rejected by @bob"; `mention` formats a user id. */
-export function describeTally(t: Tally, mention: (userId: string) => string = (u) => `@${u}`): string {
-  if (t.rejectedBy !== undefined) return `rejected by ${mention(t.rejectedBy)}`;
-  const by = t.count > 0 ? ` (${t.approvers.map(mention).join(', ')})` : '';
-  return `${t.count} of ${t.needed} approval${t.needed === 1 ? '' : 's'}${by}`;
 }
 
 export function isApprover(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Action, Condition, FileEdit, SealedPlan, Step } from './plan';
-import { planIntact } from './plan';
+import { planIntact, SECRET_NAMES } from './plan';
 
 // Plans come back from storage and out of runbooks: both are checked here before anything runs one.
 // Objects are strict, since an unknown key would be hashed yet ignored by the executor.
@@ -89,10 +89,10 @@ export const actionSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('ssh'),
     argv: z.array(z.string()).min(1),
-    stdinSecret: z.enum(['db.password', 'pcp.password']).optional(),
+    stdinSecret: z.enum(SECRET_NAMES).optional(),
     okExitCodes: z.array(z.number().int()).min(1).optional(),
     refusedExitCodes: z.array(z.number().int().min(1)).min(1).optional(),
-    progress: z.strictObject({ kind: z.literal('basebackup') }).optional(),
+    progress: z.strictObject({ kind: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/) }).optional(),
   }),
   z.strictObject({
     kind: z.literal('sql'),
@@ -111,7 +111,7 @@ export const actionSchema = z.discriminatedUnion('kind', [
       .array(
         z.strictObject({
           token: z.string().min(8),
-          secret: z.enum(['db.password', 'pcp.password']),
+          secret: z.enum(SECRET_NAMES),
           encoding: z.enum(['plain', 'base64', 'conninfo']),
         }),
       )
@@ -141,6 +141,7 @@ export const stepSchema = z.strictObject({
   mutates: z.boolean(),
   undo: z.array(actionSchema).nullable(),
   effect: z.strictObject({ probe: probeSchema, present: conditionSchema }).optional(),
+  idempotent: z.literal(true).optional(),
   stallMs: positiveMs.optional(),
   approvals: z.number().int().min(1).optional(),
   note: z.string().optional(),
@@ -174,6 +175,9 @@ export const sealedPlanSchema = z.strictObject({
   targets: z.record(z.string(), targetSchema),
   snapshot: json,
   guards: z.array(guardSchema).optional(),
+  approvals: z
+    .strictObject({ min: z.number().int().min(1).max(10), requesterExcluded: z.boolean() })
+    .optional(),
   steps: z.array(stepSchema),
   hash: sha256,
 });
@@ -215,8 +219,12 @@ export function planProblems(plan: SealedPlan | Omit<SealedPlan, 'hash'>): strin
       );
     if (step.mutates && step.undo === null) problems.push(`${at}.undo: a mutating step needs undo actions`);
     if (!step.mutates && step.undo !== null) problems.push(`${at}.undo: must be null for a read-only step`);
-    if (step.mutates && step.effect === undefined)
-      problems.push(`${at}.effect: a mutating step needs an effect probe (to resume after a crash)`);
+    if (step.mutates && step.effect === undefined && !step.idempotent)
+      problems.push(
+        `${at}.effect: a mutating step needs an effect probe (to resume after a crash), or to be idempotent`,
+      );
+    if (step.idempotent && step.effect !== undefined)
+      problems.push(`${at}.idempotent: an idempotent step is run again after a crash, never probed`);
     actionProblems(step.action, `${at}.action`, plan.steps, i, problems);
     (step.undo ?? []).forEach((a, j) => actionProblems(a, `${at}.undo[${j}]`, plan.steps, i, problems));
     if (step.effect !== undefined) conditionProblems(step.effect.present, `${at}.effect.present`, problems);

@@ -15,7 +15,8 @@ export interface Target {
 }
 
 /** Names of secrets the executor may hand to a step (on stdin, never on a command line). */
-export type SecretName = 'db.password' | 'pcp.password';
+export const SECRET_NAMES = ['db.password', 'pcp.password'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
 
 /** Read-only observation of a target, used by wait-until, verify and resume probes. */
 export type Probe =
@@ -106,8 +107,11 @@ export type VerdictCheck =
       readonly waitMs: number;
     };
 
-/** How to read progress out of a command's output lines (e.g. pg_basebackup -P). */
-export type ProgressParser = { readonly kind: 'basebackup' };
+/** How to read progress out of a command's output lines: a reader a runbook contributes, by name. */
+export type ProgressParser = { readonly kind: string };
+
+/** Reads one output line; undefined when the line says nothing about progress. */
+export type ProgressReader = (line: string) => { percent?: number; message: string } | undefined;
 
 export type Action =
   | {
@@ -170,8 +174,16 @@ export interface Step {
   readonly mutates: boolean;
   /** What reverses this step, run in order on the same target; null exactly when !mutates. */
   readonly undo: readonly Action[] | null;
-  /** Tells whether the step's effect is present (for resume after a crash); required when mutates. */
+  /**
+   * Tells whether the step's effect is present (for resume after a crash); required when mutates,
+   * unless the step is idempotent.
+   */
   readonly effect?: { readonly probe: Probe; readonly present: Condition };
+  /**
+   * Running it again does no harm (a reload) and its effect cannot be read back reliably: after a
+   * crash it is run again rather than probed.
+   */
+  readonly idempotent?: true;
   /**
    * Steps that report progress (a base backup) are judged by it: no progress for this long is a
    * stall and fails the step, while timeoutMs is only the outer bound.
@@ -210,6 +222,11 @@ export interface Plan {
   readonly snapshot: Json;
   /** Re-checked before the first change (absent in plans made before guards existed). */
   readonly guards?: readonly Guard[];
+  /**
+   * What the runbook demands of the approvers, bound to the hash: an inventory may raise it,
+   * never lower it (absent: the inventory's policy alone).
+   */
+  readonly approvals?: { readonly min: number; readonly requesterExcluded: boolean };
   readonly steps: readonly Step[];
 }
 

@@ -74,8 +74,12 @@ function renderStep(step: Step, index: number, base: number): string[] {
     body.push(
       `done when: ${describeProbe(step.effect.probe)} gives ${describeCondition(step.effect.present)}`,
     );
+  if (step.idempotent) body.push(IDEMPOTENT_LINE);
   return [...lines, ...indent(body, '   ')];
 }
+
+/** How a plan shows a step that is run again after a crash instead of probed. */
+export const IDEMPOTENT_LINE = 'after a crash: run again (running it twice does no harm)';
 
 /** One action as lines, the first saying what it does. */
 export function describeAction(action: Action): string[] {

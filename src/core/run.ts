@@ -21,6 +21,14 @@ export type StepOutcome =
       readonly unchanged?: boolean;
     };
 
+/** One check of a verdict, as run: whether it held, how long it waited, what was seen. */
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly waitedMs: number;
+  readonly detail: string;
+}
+
 export interface Run {
   readonly id: string;
   readonly cluster: string;

@@ -40,6 +40,10 @@ export interface DialectSql {
   readonly statWalReceiver: string;
   readonly isInRecovery: string; // function name, called with ()
   readonly reloadConf: string;
+  /** When the server last loaded its configuration: pg_conf_load_time | sys_conf_load_time. */
+  readonly confLoadTime: string;
+  /** A server file's size and times: pg_stat_file | sys_stat_file. */
+  readonly statFile: string;
   readonly createPhysicalSlot: string;
   readonly dropSlot: string;
   readonly currentWalPosition: string; // pg_current_wal_lsn | sys_current_xlog_location

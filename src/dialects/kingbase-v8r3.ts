@@ -31,6 +31,8 @@ export const kingbaseV8r3Dialect: Dialect = {
     statWalReceiver: 'sys_stat_wal_receiver',
     isInRecovery: 'sys_is_in_recovery',
     reloadConf: 'sys_reload_conf',
+    confLoadTime: 'sys_conf_load_time', // [I] the 9.6 name with the sys_ prefix (procedure §2)
+    statFile: 'sys_stat_file', // [I] the 9.6 name with the sys_ prefix (procedure §2)
     createPhysicalSlot: 'sys_create_physical_replication_slot',
     dropSlot: 'sys_drop_replication_slot',
     currentWalPosition: 'sys_current_xlog_location',

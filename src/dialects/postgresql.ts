@@ -28,6 +28,8 @@ export const postgresqlDialect: Dialect = {
     statWalReceiver: 'pg_stat_wal_receiver',
     isInRecovery: 'pg_is_in_recovery',
     reloadConf: 'pg_reload_conf',
+    confLoadTime: 'pg_conf_load_time',
+    statFile: 'pg_stat_file',
     createPhysicalSlot: 'pg_create_physical_replication_slot',
     dropSlot: 'pg_drop_replication_slot',
     currentWalPosition: 'pg_current_wal_lsn',

@@ -1,4 +1,4 @@
-import type { Action, Step } from '../core/plan';
+import type { Action, ProgressReader, Step } from '../core/plan';
 import { approvalsNeededAt } from '../core/plan';
 import type { JournalEvent, Run, StepOutcome } from '../core/run';
 import type { RunEventType } from '../core/run-state';
@@ -28,6 +28,8 @@ export interface ExecutorDeps {
   readonly baseApprovals: (run: Run) => number;
   /** Roll back at once when a step fails, instead of waiting for an operator's decision. */
   readonly autoRollback: (run: Run) => boolean;
+  /** Readers of command output for steps that report progress, by name (from the runbooks). */
+  readonly progressReaders?: Readonly<Record<string, ProgressReader>>;
   /**
    * The process is shutting down: each execution stops at its current step within one poll (its
    * remote command killed) and leaves the run as it is, for the engine to hand it back as interrupted.
@@ -243,6 +245,7 @@ class RunExecution {
           connector: this.connector,
           clock: this.deps.clock,
           signal,
+          ...(this.deps.progressReaders && { progressReaders: this.deps.progressReaders }),
           onProgress: (p) => {
             stall?.progressed();
             this.progress({ type: 'step-progress', index, stepId: step.id, ...p });

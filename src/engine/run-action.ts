@@ -5,7 +5,7 @@ import { applyEdit } from '../core/file-edits';
 import { quoteConfigValue, quoteConninfoValue } from '../dialects/dialect';
 import { runVerdict } from './run-verdict';
 import type { Json } from '../core/json';
-import type { Action, Observation, Probe, SealedPlan, Target } from '../core/plan';
+import type { Action, Observation, Probe, ProgressReader, SealedPlan, Target } from '../core/plan';
 import type { StepOutcome } from '../core/run';
 import { scrubText } from '../log/create-logger';
 import type { Clock } from '../ports/clock';
@@ -23,6 +23,8 @@ export interface ActionContext {
   readonly clock: Clock;
   readonly signal: AbortSignal;
   readonly onProgress: (progress: { percent?: number; message?: string }) => void;
+  /** Readers of command output the runbooks contribute, by the name a step's `progress` gives. */
+  readonly progressReaders?: Readonly<Record<string, ProgressReader>>;
   /** A remote command's process group is known: journaled, so it can be reaped after a crash. */
   readonly onRemoteStart?: (info: { pgid: number; nonce: string }) => void;
 }
@@ -40,19 +42,6 @@ const encodeSecret = (value: string, encoding: 'plain' | 'base64' | 'conninfo'):
 /** Where a file-edit keeps the file's previous content, so that its undo can put it back. */
 export const backupPath = (plan: SealedPlan, path: string, stepId: string): string =>
   `${path}.kbops-${plan.hash.slice(0, 12)}-${stepId}.bak`;
-
-// pg_basebackup / sys_basebackup -P: "2079583/2079583 kB (100%), 1/1 tablespace"; with a terminal
-// it separates updates with \r, so look at the last segment of a line.
-const BASEBACKUP = /(\d+)\/(\d+) kB \((\d+)%\)/;
-export function parseBasebackupProgress(line: string): { percent: number; message: string } | undefined {
-  const last =
-    line
-      .split('\r')
-      .filter((s) => s.trim() !== '')
-      .pop() ?? '';
-  const m = BASEBACKUP.exec(last);
-  return m ? { percent: Number(m[3]), message: last.trim() } : undefined;
-}
 
 const failure = (code: string, message: string, hint?: string, detail?: Json): StepOutcome => ({
   ok: false,
@@ -82,11 +71,22 @@ export async function observe(probe: Probe, ctx: Omit<ActionContext, 'onProgress
 }
 
 async function runSsh(action: Extract<Action, { kind: 'ssh' }>, ctx: ActionContext): Promise<StepOutcome> {
+  const reader = action.progress && ctx.progressReaders?.[action.progress.kind];
+  // Without its reader a long copy would look stalled and be killed: refuse before starting it.
+  if (action.progress && !reader)
+    return {
+      ...failure(
+        'unknown-progress',
+        `this kbops cannot read the progress of ${action.progress.kind} (the plan was made by another version)`,
+        'run it with the kbops version that made the plan, or plan again',
+      ),
+      unchanged: true,
+    } as StepOutcome;
   const shell = await ctx.connector.shell(ctx.target);
   const stdin = action.stdinSecret ? `${await ctx.connector.secret(action.stdinSecret)}\n` : undefined;
-  const onLine = action.progress
+  const onLine = reader
     ? (line: string) => {
-        const p = parseBasebackupProgress(line);
+        const p = reader(line);
         if (p) ctx.onProgress(p);
       }
     : undefined;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { decideVote, tally, type ApprovalPolicy, type Tally } from '../core/approval-policy';
+import { decideVote, demandedPolicy, tally, type ApprovalPolicy, type Tally } from '../core/approval-policy';
 import type { Json } from '../core/json';
 import { approvalsNeededAt, planIntact, type SealedPlan } from '../core/plan';
+import { parsePlan } from '../core/plan-schema';
 import { mutatedAnything, type Failure, type Run } from '../core/run';
 import type { Clock } from '../ports/clock';
 import type { Connector } from '../ports/connector';
@@ -44,8 +45,15 @@ export class RunService {
   constructor(private readonly deps: RunServiceDeps) {}
 
   async submit(plan: SealedPlan, meta?: Record<string, Json>): Promise<Result<{ run: Run }>> {
-    if (!planIntact(plan)) return fail('plan-invalid', 'the plan does not match its hash');
-    const policy = this.deps.policyFor(plan.cluster);
+    // Checked here, once, before the plan is stored: its shape, the rules across its fields, its hash.
+    const checked = parsePlan(plan);
+    if (!checked.ok)
+      return fail(
+        'plan-invalid',
+        `the plan is not well-formed: ${checked.problems.slice(0, 3).join('; ')}`,
+        'this is a fault in the runbook that made it: nothing was changed',
+      );
+    const policy = this.policyOf(plan);
     const expiresAt = Number.isFinite(policy.ttlMs)
       ? new Date(this.deps.clock.now().getTime() + policy.ttlMs).toISOString()
       : null;
@@ -65,8 +73,13 @@ export class RunService {
     return { ok: true, run: r.run };
   }
 
+  /** The cluster's policy, raised to what the plan's runbook demands. */
+  policyOf(plan: SealedPlan): RunPolicy {
+    return demandedPolicy(this.deps.policyFor(plan.cluster), plan.approvals);
+  }
+
   async tally(run: Run): Promise<Tally> {
-    const policy = this.deps.policyFor(run.cluster);
+    const policy = this.policyOf(run.plan);
     return tally(policy, this.context(run, policy), await this.deps.store.approvals(run.id));
   }
 
@@ -78,7 +91,7 @@ export class RunService {
   ): Promise<Result<{ run: Run; tally: Tally }>> {
     const run = await this.deps.store.getRun(runId);
     if (!run) return fail('no-such-run', `there is no run ${runId}`);
-    const policy = this.deps.policyFor(run.cluster);
+    const policy = this.policyOf(run.plan);
     let counted: Tally | undefined;
     let refused = false;
     // Decided on the run row as locked by the store, with every vote committed before this one.

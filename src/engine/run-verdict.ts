@@ -1,19 +1,12 @@
 import { evaluate } from '../core/conditions';
 import type { Json } from '../core/json';
 import type { VerdictCheck } from '../core/plan';
-import type { StepOutcome } from '../core/run';
+import type { CheckResult, StepOutcome } from '../core/run';
 import type { ActionContext } from './run-action';
 import { observe } from './run-action';
 
 // A verdict runs every check and shows each, pass or fail, with how long it waited (the
 // replication delay a person wants to see). It fails if any check fails.
-
-export interface CheckResult {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly waitedMs: number;
-  readonly detail: string;
-}
 
 const POLL_MS = 200;
 

@@ -52,3 +52,31 @@ export function parseReplication(rows: readonly Row[], d: Dialect): Parsed<Repli
   }
   return parsed(entries);
 }
+
+/**
+ * replay_lag in seconds per walsender pid, for servers whose replication view has the column (PG ≥ 10;
+ * V8R3 has none: ask only when replicationSql's rows show a replay_lag column).
+ */
+export const replayLagSql = (d: Dialect): SqlProbe =>
+  sqlProbe(`select pid, extract(epoch from replay_lag) as replay_lag_seconds from ${d.sql.statReplication}`);
+
+/** pid → seconds; null where the server has measured nothing lately (an idle, caught-up standby). */
+export function parseReplayLag(rows: readonly Row[]): Parsed<Map<number, number | null>> {
+  const missing = missingColumns(rows, ['pid', 'replay_lag_seconds']);
+  if (missing.length > 0) return failed(`the replay lag query has no ${missing.join(', ')} column`);
+  const out = new Map<number, number | null>();
+  for (const [i, row] of rows.entries()) {
+    const r = rowReader(row);
+    const pid = r.int('pid');
+    const seconds = r.num('replay_lag_seconds');
+    if (pid == null) return failed(`replay lag row ${i + 1}: pid is ${show(r.raw('pid'))}`);
+    if (seconds === undefined)
+      return failed(`replay lag row ${i + 1}: replay_lag_seconds is ${show(r.raw('replay_lag_seconds'))}`);
+    out.set(pid, seconds);
+  }
+  return parsed(out);
+}
+
+/** Whether rows of replicationSql come from a server that measures replay_lag. */
+export const hasReplayLag = (rows: readonly Row[]): boolean =>
+  rows[0] !== undefined && rowReader(rows[0]).has('replay_lag');

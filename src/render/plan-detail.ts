@@ -1,9 +1,16 @@
 import type { ApprovalPolicy } from '../core/approval-policy';
 import { describeCondition } from '../core/conditions';
 import { planIntact, type SealedPlan, type Step } from '../core/plan';
-import { describeAction, describeProbe, duration, renderPlan, wrappersIn } from '../core/render-plan';
+import {
+  describeAction,
+  describeProbe,
+  duration,
+  IDEMPOTENT_LINE,
+  renderPlan,
+  wrappersIn,
+} from '../core/render-plan';
 import { chunkLines, fitMessage, SLACK_LIMITS, truncateText } from './limits';
-import { runSubject } from './run-text';
+import { planSubject } from './run-text';
 import { context, header, section, type KnownBlock, type SlackMessage } from './slack-message';
 import { code, esc, MARK, mention, plural, redactPlanText, shortHash, slackDate } from './slack-text';
 
@@ -14,6 +21,8 @@ import { code, esc, MARK, mention, plural, redactPlanText, shortHash, slackDate 
 export interface PlanDetailOptions {
   /** Shows which steps need more approvals than the plan (as renderPlan does). */
   readonly policy?: ApprovalPolicy;
+  /** "add srv13 (127.0.0.13) to lab" (the run's subject); default: the runbook and the cluster. */
+  readonly subject?: string;
 }
 
 export const MAX_PLAN_MESSAGES = 3;
@@ -37,6 +46,7 @@ function stepCodeLines(step: Step): string[] {
     lines.push(
       `done when: ${describeProbe(step.effect.probe)} gives ${describeCondition(step.effect.present)}`,
     );
+  if (step.idempotent) lines.push(IDEMPOTENT_LINE);
   return lines;
 }
 
@@ -148,7 +158,7 @@ export function planDetailMessages(plan: SealedPlan, options: PlanDetailOptions 
     ...plan.steps.map((s, i) => ({ blocks: stepBlocks(s, i, base), step: i })),
     { blocks: wrapperBlocks(plan), step: plan.steps.length - 1 },
   ]);
-  const about = `Full plan ${shortHash(plan.hash)} for ${esc(runSubject(plan))}`;
+  const about = `Full plan ${shortHash(plan.hash)} for ${esc(options.subject ?? planSubject(plan))}`;
   return parts.map((p, i) => {
     const range =
       p.steps.length === 0
@@ -177,7 +187,7 @@ export interface PlanFile {
 export function planAsFile(plan: SealedPlan, options: PlanDetailOptions = {}): PlanFile {
   const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
   const filename = `kbops-plan-${safe(plan.runbook.id)}-${safe(plan.cluster)}-${shortHash(plan.hash)}.txt`;
-  const title = `Plan ${shortHash(plan.hash)}: ${runSubject(plan)}`;
+  const title = `Plan ${shortHash(plan.hash)}: ${options.subject ?? planSubject(plan)}`;
   const message = fitMessage({
     text: `The full plan ${shortHash(plan.hash)} (${plural(plan.steps.length, 'step')}) is attached as ${filename}`,
     blocks: [

@@ -1,7 +1,7 @@
 import type { Tally } from '../core/approval-policy';
 import { planIntact } from '../core/plan';
 import type { Run } from '../core/run';
-import type { PreflightCheck } from '../runbooks/add-node/add-node-preflight';
+import type { Check } from '../core/check';
 import { fitMessage } from './limits';
 import { runActionsFor, runButtons } from './run-buttons';
 import { progressBar, stateMark, statusLine, type StepProgress } from './run-progress';
@@ -14,7 +14,7 @@ import { code, esc, freeText, MARK, mention, plural, shortHash, slackDate } from
 
 export interface PlanRootInput {
   readonly run: Run;
-  readonly preflight: readonly PreflightCheck[];
+  readonly preflight: readonly Check[];
   /** Votes on the current plan; null when none were counted. */
   readonly tally: Tally | null;
   /** Who may approve, how many must, until when (e.g. from the approval policy). */
@@ -36,9 +36,9 @@ export function approvalsText(tally: Tally | null): string {
 }
 
 /** Preflight in a few lines: failures and warnings each with their hint, passes by name only. */
-export function preflightText(checks: readonly PreflightCheck[]): string {
+export function preflightText(checks: readonly Check[]): string {
   if (checks.length === 0) return '*Preflight:* no checks recorded';
-  const count = (s: PreflightCheck['status']): number => checks.filter((c) => c.status === s).length;
+  const count = (s: Check['status']): number => checks.filter((c) => c.status === s).length;
   const lines = [`*Preflight:* ${count('pass')} pass · ${count('warn')} warn · ${count('fail')} fail`];
   const flagged = [
     ...checks.filter((x) => x.status === 'fail'),
@@ -57,7 +57,7 @@ export function preflightText(checks: readonly PreflightCheck[]): string {
 
 function summaryText(run: Run): string {
   const p = run.plan;
-  const subject = esc(runSubject(p));
+  const subject = esc(runSubject(run));
   const params = Object.keys(p.params)
     .sort()
     .filter((k) => !['host', 'name', 'cluster'].includes(k))
@@ -94,6 +94,8 @@ export function planRootMessage(input: PlanRootInput): SlackMessage {
   blocks.push(
     context(
       [
+        // The run id is what `/kingbase show|cancel|rollback <run>` take.
+        `run ${code(run.id)}`,
         `plan ${code(shortHash(plan.hash))}`,
         `${plan.runbook.id} v${plan.runbook.version} (${esc(plan.dialect)})`,
         `${plural(plan.steps.length, 'step')}, ${mutating} change something`,
@@ -105,7 +107,7 @@ export function planRootMessage(input: PlanRootInput): SlackMessage {
   const buttons = runButtons(run, runActionsFor(run, intact));
   if (buttons !== null) blocks.push(buttons);
   return fitMessage({
-    text: `${esc(runSubject(plan))}, requested by ${mention(run.requester)}: ${stateWords(run.state)} (${approvalsText(tally)})`,
+    text: `${esc(runSubject(run))}, requested by ${mention(run.requester)}: ${stateWords(run.state)} (${approvalsText(tally)})`,
     blocks,
   });
 }

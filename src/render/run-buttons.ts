@@ -56,7 +56,7 @@ export function runActionsFor(run: Run, intact: boolean = planIntact(run.plan)):
 function runButton(run: Run, action: RunAction): Button {
   const plan = run.plan;
   const hash = `\`${shortHash(plan.hash)}\``;
-  const subject = esc(runSubject(plan));
+  const subject = esc(runSubject(run));
   const id = { actionId: RUN_ACTIONS[action], value: run.id };
   const current = `${stepLabel(run, run.nextStep)} “${esc(stepTitle(run, run.nextStep))}”`;
   switch (action) {

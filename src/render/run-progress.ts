@@ -2,7 +2,7 @@ import type { Json } from '../core/json';
 import { describeAction } from '../core/render-plan';
 import { mutatedAnything, type Failure, type JournalEvent, type Run, type StepOutcome } from '../core/run';
 import type { RunState } from '../core/run-state';
-import type { CheckResult } from '../engine/run-verdict';
+import type { CheckResult } from '../core/run';
 import { chunkLines, fitMessage, SLACK_LIMITS } from './limits';
 import { runButtons, runActionsFor, type RunAction } from './run-buttons';
 import { completedMutating, runSubject, stepLabel, stepTitle, stateWords } from './run-text';
@@ -187,7 +187,7 @@ export function verdictChecks(outcome: StepOutcome): CheckResult[] | null {
 export function verdictCard(run: Run, checks: readonly CheckResult[]): SlackMessage {
   const failed = checks.filter((c) => !c.ok).length;
   const passed = failed === 0;
-  const subject = runSubject(run.plan);
+  const subject = runSubject(run);
   const summary = passed
     ? `passed, ${checks.length} of ${checks.length} checks`
     : `FAILED, ${failed} of ${plural(checks.length, 'check')} failed`;
@@ -215,7 +215,7 @@ export function failureCard(run: Run, failure: Failure): SlackMessage {
   const undoing = run.state === 'rolling_back' || run.state === 'rollback_failed';
   const index = undoing ? (run.undoNext ?? 0) : run.nextStep;
   const where = `${undoing ? 'the undo of ' : ''}${stepLabel(run, index)}`;
-  const subject = runSubject(run.plan);
+  const subject = runSubject(run);
   const changed = completedMutating(run);
   const left =
     changed > 0

@@ -4,16 +4,15 @@ import type { RunState } from '../core/run-state';
 
 // Words shared by every run message: what the run does, which step, in which state.
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+/** "add-node on ESHA": what a plan does when nothing better was recorded. */
+export const planSubject = (plan: SealedPlan): string => `${plan.runbook.id} on ${plan.cluster}`;
 
-/** "add srv159 (192.168.4.159) to ESHA": plain text, for mrkdwn escape it. */
-export function runSubject(plan: SealedPlan): string {
-  const host = str(plan.params.host);
-  const name = str(plan.params.name);
-  if (plan.runbook.id === 'add-node' && host !== undefined)
-    return `add ${name ?? host}${name !== undefined && name !== host ? ` (${host})` : ''} to ${plan.cluster}`;
-  return `${plan.runbook.id} on ${plan.cluster}`;
-}
+/**
+ * "add srv159 (192.168.4.159) to ESHA": the runbook's own words, recorded with the run when it was
+ * submitted (plain text, for mrkdwn escape it).
+ */
+export const runSubject = (run: Pick<Run, 'plan' | 'meta'>): string =>
+  typeof run.meta.subject === 'string' && run.meta.subject !== '' ? run.meta.subject : planSubject(run.plan);
 
 /** "awaiting approval", "rolled back". */
 export const stateWords = (state: RunState): string => state.replaceAll('_', ' ');

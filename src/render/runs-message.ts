@@ -24,7 +24,7 @@ function runLine(run: Run, now: Date): string {
       ? ''
       : ` at step ${Math.min(run.nextStep + 1, total)}/${total}`;
   return [
-    `${stateMark(run.state)} ${code(run.id)} *${esc(runSubject(run.plan))}*`,
+    `${stateMark(run.state)} ${code(run.id)} *${esc(runSubject(run))}*`,
     `${stateWords(run.state)}${where}`,
     `by ${mention(run.requester)}`,
     `plan ${code(run.plan.hash.slice(0, 12))}`,

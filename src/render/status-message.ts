@@ -1,48 +1,34 @@
-import type { PoolNode } from '../probes/pool-nodes';
-import type { ReplicationEntry } from '../probes/replication';
+import type { ClusterHealth, PoolHealth, ReplicationHealth } from '../probes/cluster-health';
 import { chunkLines, fitMessage, SLACK_LIMITS } from './limits';
 import { context, header, section, type KnownBlock, type SlackMessage } from './slack-message';
 import { esc, freeText, MARK, plural, slackDate } from './slack-text';
 
-// `/kingbase status <cluster>`: the pool's view of its nodes and the primary's view of its standbys,
-// as aligned tables, with each standby's lag (WAL sent but not yet replayed).
-
-export interface StatusInput {
-  readonly cluster: string;
-  /** `show pool_nodes` through the cluster manager; null: the manager did not answer. */
-  readonly poolNodes: readonly PoolNode[] | null;
-  /** The primary's pg_stat_replication / sys_stat_replication; null: it could not be read. */
-  readonly replication: readonly ReplicationEntry[] | null;
-  readonly now: Date;
-  /** What could not be read, said plainly (shown scrubbed). */
-  readonly problems?: readonly string[];
-}
+// `/kingbase status <cluster>`: one health reading (src/cluster/read-cluster-health.ts) as a summary
+// with a mark per part, then aligned tables: the nodes as they say they are, the primary's standbys
+// with their lag, its slots, and each cluster manager's view of its backends. What could not be read
+// shows as unknown with the reason, never as fine.
 
 const MAX_ROWS = 60;
-
-/** A WAL position `X/Y` as a byte number, or null. */
-export function lsnBytes(lsn: string | null): bigint | null {
-  const m = lsn === null ? null : /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn.trim());
-  return m ? (BigInt(`0x${m[1]}`) << 32n) + BigInt(`0x${m[2]}`) : null;
-}
+const UNKNOWN = '?';
 
 /** 0 B, 512 B, 12.0 KiB, 3.4 MiB, 1.2 GiB. */
-export function bytesText(n: bigint): string {
+export function bytesText(n: bigint | number): string {
+  const big = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = Number(n < 0n ? -n : n);
+  let value = Number(big < 0n ? -big : big);
   let u = 0;
   while (value >= 1024 && u < units.length - 1) {
     value /= 1024;
     u += 1;
   }
-  return `${n < 0n ? '-' : ''}${u === 0 ? value : value.toFixed(1)} ${units[u]}`;
+  return `${big < 0n ? '-' : ''}${u === 0 ? value : value.toFixed(1)} ${units[u]}`;
 }
 
-/** Replay lag: what the primary sent that the standby has not replayed yet. */
-export function replayLag(r: ReplicationEntry): string {
-  const sent = lsnBytes(r.sent);
-  const replay = lsnBytes(r.replay);
-  return sent === null || replay === null ? '-' : bytesText(sent - replay);
+/** 112 ms, 2.5 s, 4.2 min. */
+export function secondsText(s: number): string {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  return `${(s / 60).toFixed(1)} min`;
 }
 
 /** Rows as aligned columns (cells escaped), at most MAX_ROWS, then how many more. */
@@ -65,36 +51,154 @@ function tableBlocks(title: string, lines: readonly string[]): KnownBlock[] {
   );
 }
 
-function poolSummary(nodes: readonly PoolNode[] | null): string {
-  if (nodes === null) return `${MARK.fail} the cluster manager did not answer \`show pool_nodes\``;
-  const bad = nodes.filter((n) => n.status !== 'up' && n.status !== 'waiting');
-  if (bad.length === 0) return `${MARK.pass} ${nodes.length} of ${plural(nodes.length, 'pool node')} up`;
-  const list = bad
-    .slice(0, 10)
-    .map((n) => `node ${n.nodeId} (${esc(n.hostname)}) is ${esc(n.status)}`)
-    .join(', ');
-  return `${MARK.fail} ${list}${bad.length > 10 ? `, … ${bad.length - 10} more` : ''}`;
+const some = <T>(items: readonly T[], show: (t: T) => string, max = 10): string =>
+  `${items.slice(0, max).map(show).join(', ')}${items.length > max ? `, … ${items.length - max} more` : ''}`;
+
+function nodesSummary(h: ClusterHealth): string[] {
+  const silent = h.nodes.filter((n) => !n.reachable);
+  const unsure = h.nodes.filter((n) => n.reachable && n.role === 'unknown');
+  const out: string[] = [];
+  if (silent.length > 0)
+    out.push(`${MARK.fail} ${some(silent, (n) => `${esc(n.name)} (${esc(n.host)}) does not answer`)}`);
+  if (unsure.length > 0) out.push(`${MARK.warn} ${some(unsure, (n) => esc(n.name))}: role unknown`);
+  if (h.primary === null) out.push(`${MARK.fail} ${freeText(h.replicationProblem ?? 'no primary')}`);
+  else if (silent.length === 0 && unsure.length === 0)
+    out.push(`${MARK.pass} all ${plural(h.nodes.length, 'node')} answer; ${esc(h.primary)} is the primary`);
+  return out;
 }
 
-function replicationSummary(entries: readonly ReplicationEntry[] | null): string {
-  if (entries === null) return `${MARK.fail} the primary's replication view could not be read`;
-  if (entries.length === 0) return `${MARK.warn} no standby is connected to the primary`;
-  const streaming = entries.filter((e) => e.state === 'streaming').length;
-  const mark = streaming === entries.length ? MARK.pass : MARK.warn;
-  return `${mark} ${streaming} of ${plural(entries.length, 'standby', 'standbys')} streaming`;
-}
-
-export function statusMessage(input: StatusInput): SlackMessage {
-  const { poolNodes, replication } = input;
-  const blocks: KnownBlock[] = [
-    header(`Cluster ${input.cluster}`),
-    section([poolSummary(poolNodes), replicationSummary(replication)].join('\n')),
+function replicationSummary(h: ClusterHealth): string[] {
+  if (h.primary === null) return []; // said by nodesSummary
+  const entries = h.replication;
+  if (entries === null) return [`${MARK.fail} the primary's replication view could not be read`];
+  const streaming = new Set(entries.filter((e) => e.state === 'streaming').map((e) => e.applicationName));
+  // Every other inventory node is meant to stream from the primary, answering or not.
+  const missing = h.nodes.filter((n) => n.name !== h.primary && !streaming.has(n.name));
+  const out = [
+    missing.length > 0
+      ? `${MARK.fail} ${some(missing, (n) => esc(n.name))} not streaming from ${esc(h.primary)}`
+      : entries.length === 0
+        ? `${MARK.warn} no standby is connected to the primary`
+        : `${MARK.pass} ${streaming.size} of ${plural(entries.length, 'standby', 'standbys')} streaming`,
   ];
-  if (poolNodes !== null && poolNodes.length > 0) {
-    const delay = poolNodes.some((n) => n.replicationDelay !== undefined);
+  const unknownLag = entries.filter((e) => e.lagBytes === null);
+  if (unknownLag.length > 0)
+    out.push(`${MARK.warn} lag unknown for ${some(unknownLag, (e) => esc(e.applicationName || '-'))}`);
+  return out;
+}
+
+function poolSummary(p: PoolHealth, named: boolean): string {
+  const who = named ? `${esc(p.node)}'s pool: ` : '';
+  if (p.poolNodes === null)
+    return `${MARK.fail} ${who}the cluster manager did not answer \`show pool_nodes\``;
+  const bad = p.poolNodes.filter((n) => n.status !== 'up' && n.status !== 'waiting');
+  if (bad.length === 0)
+    return `${MARK.pass} ${who}${p.poolNodes.length} of ${plural(p.poolNodes.length, 'pool node')} up`;
+  return `${MARK.fail} ${who}${some(bad, (n) => `node ${n.nodeId} (${esc(n.hostname)}) is ${esc(n.status)}`)}`;
+}
+
+function slotsSummary(h: ClusterHealth): string[] {
+  if (h.primary === null) return [];
+  if (h.slots === null) return [`${MARK.warn} the primary's replication slots could not be read`];
+  // An inactive slot keeps WAL until someone uses or drops it: it fills the primary's disk.
+  const holding = h.slots.filter((s) => !s.active && (s.retainedBytes ?? 0) > 0);
+  return holding.length === 0
+    ? []
+    : [
+        `${MARK.warn} inactive ${holding.length === 1 ? 'slot holds' : 'slots hold'} WAL: ${some(
+          holding,
+          (s) => `${esc(s.name)} (${bytesText(s.retainedBytes!)})`,
+        )}`,
+      ];
+}
+
+const lagCells = (e: ReplicationHealth): string[] => [
+  e.lagBytes === null ? UNKNOWN : bytesText(e.lagBytes),
+  e.lagSeconds === null ? UNKNOWN : secondsText(e.lagSeconds),
+];
+
+/** Every problem the reading met, once each, in reading order. */
+function problems(h: ClusterHealth): string[] {
+  const all = [
+    ...h.nodes.flatMap((n) => (n.problem === null ? [] : [`${n.name}: ${n.problem}`])),
+    ...(h.primary === null ? [] : [h.replicationProblem, h.slotsProblem]),
+    ...h.pools.map((p) => p.problem),
+  ].filter((p): p is string => p !== null);
+  return [...new Set(all)];
+}
+
+function fallback(h: ClusterHealth): string {
+  const answer = h.nodes.filter((n) => n.reachable).length;
+  const pools = h.pools.map((p) =>
+    p.poolNodes === null
+      ? `${h.pools.length > 1 ? `${p.node}'s ` : ''}pool did not answer`
+      : `${p.poolNodes.filter((n) => n.status === 'up').length}/${p.poolNodes.length} pool nodes up${h.pools.length > 1 ? ` on ${p.node}` : ''}`,
+  );
+  const rep =
+    h.replication === null
+      ? 'replication unknown'
+      : `${h.replication.filter((e) => e.state === 'streaming').length} of ${h.replication.length} standbys streaming`;
+  return esc(`${h.cluster}: ${answer}/${h.nodes.length} nodes answer, ${[...pools, rep].join(', ')}`);
+}
+
+export function statusMessage(h: ClusterHealth): SlackMessage {
+  const summary = [
+    ...nodesSummary(h),
+    ...replicationSummary(h),
+    ...h.pools.map((p) => poolSummary(p, h.pools.length > 1)),
+    ...slotsSummary(h),
+  ];
+  const blocks: KnownBlock[] = [
+    header(`Cluster ${h.cluster}`),
+    ...chunkLines(summary, SLACK_LIMITS.sectionText).map(section),
+  ];
+  const nodeRows = [
+    ['node', 'host', 'port', 'answers', 'role', 'wal position'],
+    ...h.nodes.map((n) => [
+      n.name,
+      n.host,
+      String(n.sqlPort),
+      n.reachable ? 'yes' : 'no',
+      n.role === 'unknown' ? UNKNOWN : n.role,
+      n.walPosition ?? (n.role === 'unknown' ? UNKNOWN : '-'),
+    ]),
+  ];
+  blocks.push(...tableBlocks('*Nodes*', table(nodeRows, 'nodes')));
+  if (h.replication !== null && h.replication.length > 0) {
+    const rows = [
+      ['standby', 'client', 'state', 'sync', 'sent', 'replay', 'lag', 'lag time'],
+      ...h.replication.map((e) => [
+        e.applicationName || '-',
+        e.clientAddr ?? '-',
+        e.state || '-',
+        e.syncState ?? '-',
+        e.sent ?? '-',
+        e.replay ?? '-',
+        ...lagCells(e),
+      ]),
+    ];
+    const title = `*Replication* (from ${esc(h.primary ?? '?')}; lag: the primary's position minus the replay, ${UNKNOWN} = unknown)`;
+    blocks.push(...tableBlocks(title, table(rows, 'standbys')));
+  }
+  if (h.slots !== null && h.slots.length > 0) {
+    const rows = [
+      ['slot', 'type', 'active', 'restart', 'holds'],
+      ...h.slots.map((s) => [
+        s.name,
+        s.type ?? '-',
+        s.active ? 'yes' : 'no',
+        s.restartLsn ?? '-',
+        s.retainedBytes === null ? '-' : bytesText(s.retainedBytes),
+      ]),
+    ];
+    blocks.push(...tableBlocks('*Replication slots*', table(rows, 'slots')));
+  }
+  for (const p of h.pools) {
+    if (p.poolNodes === null || p.poolNodes.length === 0) continue;
+    const delay = p.poolNodes.some((n) => n.replicationDelay !== undefined);
     const rows = [
       ['node', 'host', 'port', 'status', 'role', 'lb_weight', ...(delay ? ['delay'] : [])],
-      ...poolNodes.map((n) => [
+      ...p.poolNodes.map((n) => [
         String(n.nodeId),
         n.hostname,
         String(n.port),
@@ -104,43 +208,17 @@ export function statusMessage(input: StatusInput): SlackMessage {
         ...(delay ? [n.replicationDelay === undefined ? '-' : String(n.replicationDelay)] : []),
       ]),
     ];
-    blocks.push(...tableBlocks('*Pool nodes*', table(rows, 'pool nodes')));
+    const title = `*Pool nodes* (${esc(p.node)}'s cluster manager on ${esc(p.host)}:${p.sqlPort})`;
+    blocks.push(...tableBlocks(title, table(rows, 'pool nodes')));
   }
-  if (replication !== null && replication.length > 0) {
-    const rows = [
-      ['standby', 'client', 'state', 'sync', 'sent', 'replay', 'lag'],
-      ...replication.map((r) => [
-        r.applicationName || '-',
-        r.clientAddr ?? '-',
-        r.state || '-',
-        r.syncState ?? '-',
-        r.sent ?? '-',
-        r.replay ?? '-',
-        replayLag(r),
-      ]),
-    ];
-    blocks.push(...tableBlocks('*Replication* (from the primary)', table(rows, 'standbys')));
-  }
-  const problems = input.problems ?? [];
-  if (problems.length > 0)
+  const said = problems(h);
+  if (said.length > 0)
     blocks.push(
       ...chunkLines(
-        problems.map((p) => `${MARK.warn} ${freeText(p)}`),
+        said.map((p) => `${MARK.warn} ${freeText(p)}`),
         SLACK_LIMITS.sectionText,
       ).map(section),
     );
-  blocks.push(context(`as of ${slackDate(input.now.toISOString())}`));
-  const up = poolNodes?.filter((n) => n.status === 'up').length;
-  const streaming = replication?.filter((e) => e.state === 'streaming').length;
-  return fitMessage(
-    {
-      text: `${esc(input.cluster)}: ${poolNodes === null ? 'pool did not answer' : `${up}/${poolNodes.length} pool nodes up`}, ${
-        replication === null
-          ? 'replication unknown'
-          : `${streaming} of ${replication.length} standbys streaming`
-      }`,
-      blocks,
-    },
-    { more: (n) => `… ${n} more parts left out` },
-  );
+  blocks.push(context(`${esc(h.dialect)} · as of ${slackDate(h.readAt)}`));
+  return fitMessage({ text: fallback(h), blocks }, { more: (n) => `… ${n} more parts left out` });
 }

@@ -3,8 +3,7 @@ import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@s
 import type { Logger } from 'pino';
 import type { ChatSurface } from '../chatops/chat-surface';
 import { routeKingbase, type ChatCommand, type ChatopsDeps } from '../chatops/chatops';
-import { addNodeCommand } from '../../commands/add-node/add-node-command';
-import { ADD_NODE_FORM, addNodeArgsFromForm } from '../../commands/add-node/add-node-form';
+import type { FormValues } from '../chatops/runbook-form';
 import { handleRunAction, RUN_ACTIONS, type RunAction } from '../chatops/run-actions';
 import { planHashFromBlockId } from '../render/run-buttons';
 
@@ -124,11 +123,14 @@ export function createSlackApp(o: SlackAppOptions): App {
       ),
     );
   });
-  app.view(ADD_NODE_FORM, async ({ ack, body, view }) => {
+  // One handler for every command's form: the callback id names the command.
+  app.view(/^kingbase\./, async ({ ack, body, view }) => {
     await ack();
-    const args = addNodeArgsFromForm(view.state.values as Parameters<typeof addNodeArgsFromForm>[0]);
+    const command = o.commands.find((c) => c.form?.id === view.callback_id);
+    if (!command?.form) return;
+    const args = command.form.args(view.state.values as FormValues);
     background('form', () =>
-      addNodeCommand.run(
+      command.run(
         { deps: o.deps, actor: { user: body.user.id, channel: view.private_metadata }, surface: o.surface },
         args,
       ),

@@ -2,13 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConnector } from '../../src/adapters/cluster-connector';
 import { sealPlan, type SealedPlan, type Step } from '../../src/core/plan';
 import type { JournalEvent } from '../../src/core/run';
-import { runUnattended } from '../../src/engine/run-unattended';
+import { runPlanUnattended } from '../integration/support/unattended';
 import type { RunStore } from '../../src/ports/run-store';
 import { statusLine } from '../../src/render/run-progress';
-import { prepareAddNode } from '../../src/runbooks/add-node/prepare-add-node';
+import { prepareAddNodeRun } from '../integration/support/prepare-add-node-run';
 import { createRunStore } from '../../src/store/create-run-store';
 import { labSql, lookupUser } from '../../lab/lab-state';
 import { comparable, snapshotLab } from '../integration/support/cluster-snapshot';
@@ -40,9 +39,9 @@ const newHost = () => pl.lab.hosts[2];
 const primary = () => pl.lab.hosts[0];
 
 async function plan(): Promise<SealedPlan> {
-  const r = await prepareAddNode(
+  const r = await prepareAddNodeRun(
     { cluster: 'lab', host: newHost().address },
-    { inventory: pl.inventory, env: process.env, requester: 'colleague-test' },
+    { inventory: pl.inventory, requester: 'colleague-test' },
   );
   if (!r.ok) throw new Error(r.failure.message);
   expect(r.preflight.filter((c) => c.status === 'fail')).toEqual([]);
@@ -50,9 +49,9 @@ async function plan(): Promise<SealedPlan> {
 }
 
 async function run(p: SealedPlan) {
-  const r = await runUnattended(p, {
+  const r = await runPlanUnattended(p, {
     store,
-    connectorFor: () => new ClusterConnector(pl.cluster, process.env),
+    inventory: pl.inventory,
     notifier: { notify: () => undefined },
     owner: 'colleague-test',
     rollbackOnFailure: true,
@@ -153,7 +152,8 @@ describe('a colleague changes the cluster after the plan was made', () => {
       e.type === 'step-started' && e.phase === 'undo' ? [e.stepId] : [],
     );
     expect(undone).not.toContain('datadir');
-    expect(undone).toEqual(['slot-srv171', 'hba-srv172', 'hba-srv171']);
+    // Newest first; the reloads change something too, with nothing of their own to undo.
+    expect(undone).toEqual(['slot-srv171', 'reload-srv172', 'hba-srv172', 'reload-srv171', 'hba-srv171']);
     expect(readFileSync(join(newHost().dataDir, 'colleague-notes.txt'), 'utf8')).toBe('theirs\n');
     await rm(newHost().dataDir, { recursive: true, force: true });
     expect(existsSync(newHost().dataDir)).toBe(false);

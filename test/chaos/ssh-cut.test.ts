@@ -1,3 +1,5 @@
+import { progressReadersOf } from '../../src/app/compose-runs';
+import { RUNBOOKS } from '../../src/runbooks';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -105,6 +107,7 @@ describe('SSH cut in the middle of a base backup', () => {
     const run = await store.claimNext('chaos', 60_000);
     const connectors: ClusterConnector[] = [];
     const execution = new Executor({
+      progressReaders: progressReadersOf(RUNBOOKS),
       store,
       connectorFor: () => {
         const c = new ClusterConnector(lab.cluster, process.env);

@@ -5,7 +5,7 @@ import { ClusterConnector } from '../../src/adapters/cluster-connector';
 import type { Run } from '../../src/core/run';
 import { RunService } from '../../src/engine/run-service';
 import type { RunStore } from '../../src/ports/run-store';
-import { prepareAddNode } from '../../src/runbooks/add-node/prepare-add-node';
+import { prepareAddNodeRun } from '../integration/support/prepare-add-node-run';
 import { createRunStore } from '../../src/store/create-run-store';
 import { labDown } from '../../lab/lab-down';
 import { labLayout } from '../../lab/lab-layout';
@@ -92,9 +92,9 @@ it('state database down for 60 s mid base backup: the run goes on or ends cleanl
   await addBallast(lab, BALLAST_MB);
   try {
     const before = await snapshotLab(lab);
-    const prepared = await prepareAddNode(
+    const prepared = await prepareAddNodeRun(
       { cluster: 'lab', host: newHost.address },
-      { inventory: pl!.inventory, env: process.env, requester: 'U_REQ' },
+      { inventory: pl!.inventory, requester: 'U_REQ' },
     );
     if (!prepared.ok || !prepared.plan)
       throw new Error(`no plan: ${JSON.stringify(prepared).slice(0, 2000)}`);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kingbaseCommands } from '../../commands/kingbase-commands';
 import { runConsole } from '../../src/console/kbops-console';
 import { startPrivateLab, type PrivateLab } from '../integration/support/private-lab';
 import { writeArtifact } from '../support/artifacts';
@@ -44,14 +45,22 @@ it('plans, refuses self-approval, runs once approved, and prints it all', async 
       yield line.replace('<approve>', approve ?? 'none');
     }
   }
-  await runConsole({ inventory: pl.inventory, env: process.env, input: lines(), out, stateDir });
+  await runConsole({
+    inventory: pl.inventory,
+    env: process.env,
+    input: lines(),
+    out,
+    store: { KBOPS_STATE_DIR: stateDir },
+    commands: kingbaseCommands(),
+  });
   writeArtifact('console-transcript.txt', transcript);
   await keepStateDirArtifacts(stateDir, 'console');
 
   expect(transcript).toMatch(/^#1 \[console\]/m);
   expect(transcript).toMatch(/\[1\] Approve \(run\.approve R[A-Z0-9]{8}\)/);
   expect(transcript).toMatch(/\[2\] Reject \(run\.reject /);
-  expect(transcript).toContain('file plan-R');
+  // The full plan follows the root in the thread, every step with its undo.
+  expect(transcript).toMatch(/Full plan · add-node v1 · lab[^]*allow srv73 in pg_hba.conf on srv71[^]*undo:/);
   const refused = transcript.indexOf('(only UBOB sees, in console)');
   expect(refused).toBeGreaterThan(0);
   expect(transcript.slice(refused)).toMatch(/another approver must approve it/);

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBot, type Bot } from '../../src/app/start-bot';
+import { kingbaseCommands } from '../../commands/kingbase-commands';
+import { startBot, type Bot } from '../../src/slack/start-bot';
 import type { Inventory } from '../../src/config/normalise-inventory';
 import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
@@ -28,6 +29,7 @@ beforeAll(async () => {
   });
   if (!options.ok) throw new Error(JSON.stringify(options.problems));
   bot = await startBot({
+    commands: kingbaseCommands(),
     options: options.options,
     inventory: { clusters: {} } as unknown as Inventory,
     env: {},

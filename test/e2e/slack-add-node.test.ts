@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBot, type Bot } from '../../src/app/start-bot';
+import { kingbaseCommands } from '../../commands/kingbase-commands';
+import { startBot, type Bot } from '../../src/slack/start-bot';
 import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
 import { artifactStream } from '../support/artifacts';
@@ -79,6 +80,7 @@ beforeAll(async () => {
   const options = readEnvOptions(env);
   if (!options.ok) throw new Error(JSON.stringify(options.problems));
   bot = await startBot({
+    commands: kingbaseCommands(),
     options: options.options,
     inventory: pl.inventory,
     env: process.env,

@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBot, type Bot } from '../../src/app/start-bot';
+import { kingbaseCommands } from '../../commands/kingbase-commands';
+import { startBot, type Bot } from '../../src/slack/start-bot';
 import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
 import { labCluster } from '../unit/chatops/chatops-harness';
@@ -36,6 +37,7 @@ beforeAll(async () => {
   if (!options.ok) throw new Error(JSON.stringify(options.problems));
   const lab = await labCluster({ access: { ...(await labCluster()).access, channels: [CHANNEL] } });
   bot = await startBot({
+    commands: kingbaseCommands(),
     options: options.options,
     inventory: { clusters: { lab } },
     env: {},

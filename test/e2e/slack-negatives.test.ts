@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { startBot, type Bot } from '../../src/app/start-bot';
+import { kingbaseCommands } from '../../commands/kingbase-commands';
+import { startBot, type Bot } from '../../src/slack/start-bot';
 import type { Inventory } from '../../src/config/normalise-inventory';
 import { readEnvOptions } from '../../src/config/read-env-options';
 import { createLogger } from '../../src/log/create-logger';
@@ -43,6 +44,7 @@ async function bootBot(inventory: Inventory): Promise<Bot> {
   });
   if (!options.ok) throw new Error(JSON.stringify(options.problems));
   return startBot({
+    commands: kingbaseCommands(),
     options: options.options,
     inventory,
     env: process.env,

@@ -3,13 +3,12 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConnector } from '../../src/adapters/cluster-connector';
 import { sealPlan, type SealedPlan, type Step } from '../../src/core/plan';
 import type { JournalEvent, Run } from '../../src/core/run';
-import { runUnattended } from '../../src/engine/run-unattended';
+import { runPlanUnattended } from './support/unattended';
 import type { Notifier } from '../../src/ports/notifier';
 import type { RunStore } from '../../src/ports/run-store';
-import { prepareAddNode } from '../../src/runbooks/add-node/prepare-add-node';
+import { prepareAddNodeRun } from './support/prepare-add-node-run';
 import { createRunStore } from '../../src/store/create-run-store';
 import { keepStoreArtifacts } from '../support/store-artifacts';
 import { labDown } from '../../lab/lab-down';
@@ -25,7 +24,9 @@ import { startPrivateLab, type PrivateLab } from './support/private-lab';
 /** The plan's mutating steps on this lab, in order; a test below checks the plan still has exactly these. */
 const MUTATING = [
   'hba-srv41',
+  'reload-srv41',
   'hba-srv42',
+  'reload-srv42',
   'slot-srv41',
   'datadir',
   'basebackup',
@@ -37,6 +38,7 @@ const MUTATING = [
   'ha-srv42',
   'ha-srv43',
   'pool-conf-srv41',
+  'pool-reload-srv41',
   'pool-attach',
   'marker',
   'drop-marker',
@@ -70,11 +72,11 @@ const lab = () => pl!.lab;
 const newHost = () => lab().hosts[2];
 
 async function freshPlan(): Promise<SealedPlan> {
-  const r = await prepareAddNode(
+  const r = await prepareAddNodeRun(
     { cluster: 'lab', host: newHost().address },
-    { inventory: pl!.inventory, env: process.env, requester: 'faults-test' },
+    { inventory: pl!.inventory, requester: 'faults-test' },
   );
-  if (!r.ok) throw new Error(`prepareAddNode: ${r.failure.message}`);
+  if (!r.ok) throw new Error(`prepareAddNodeRun: ${r.failure.message}`);
   // Preflight must pass: the previous case's rollback left the lab clean.
   expect(r.preflight.filter((c) => c.status === 'fail')).toEqual([]);
   return r.plan!;
@@ -111,14 +113,14 @@ function withFault(plan: SealedPlan, afterId: string, release: string): { plan: 
 }
 
 async function execute(plan: SealedPlan, notifier: Notifier): Promise<{ run: Run; journal: JournalEvent[] }> {
-  const r = await runUnattended(plan, {
+  const r = await runPlanUnattended(plan, {
     store: store!,
-    connectorFor: () => new ClusterConnector(pl!.cluster, process.env),
+    inventory: pl!.inventory,
     notifier,
     owner: 'faults-test',
     rollbackOnFailure: true,
   });
-  if (!r.ok) throw new Error(`runUnattended: ${r.failure.message}`);
+  if (!r.ok) throw new Error(`runPlanUnattended: ${r.failure.message}`);
   const journal = (await store!.events({ runId: r.run.id })).map((e) => e.event);
   return { run: r.run, journal };
 }

@@ -3,7 +3,8 @@ import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Inventory } from '../../src/config/normalise-inventory';
 import type { Connector } from '../../src/ports/connector';
-import { prepareAddNode, type Prepared } from '../../src/runbooks/add-node/prepare-add-node';
+import { prepareAddNodeRun } from './support/prepare-add-node-run';
+import type { Prepared } from '../../src/runbooks/prepare-run';
 import { labUp, poolPid } from '../../lab/lab-up';
 import {
   editFile,
@@ -46,9 +47,9 @@ type Ok = Extract<Prepared, { ok: true }>;
 type Expected = Readonly<Record<string, readonly string[]>>;
 
 async function prepare(input: Record<string, unknown>, inventory: Inventory = p.inventory): Promise<Ok> {
-  const r = await prepareAddNode(
+  const r = await prepareAddNodeRun(
     { cluster: 'lab', host: NEW, ...input },
-    { inventory, env: process.env, requester: 'preflight-test' },
+    { inventory, requester: 'preflight-test' },
   );
   if (!r.ok) throw new Error(`refused before preflight: ${r.failure.code}: ${r.failure.message}`);
   return r;
@@ -109,9 +110,9 @@ describe('bad input runs nothing', () => {
     const connectorFor = jest.fn((): Connector => {
       throw new Error('bad input must not connect anywhere');
     });
-    const r = await prepareAddNode(
+    const r = await prepareAddNodeRun(
       { cluster: 'lab', host: NEW, ...input },
-      { inventory: p.inventory, env: process.env, requester: 'preflight-test', connectorFor },
+      { inventory: p.inventory, requester: 'preflight-test', connectorFor },
     );
     expect(r).toMatchObject({ ok: false, failure: { code } });
     if (r.ok) return;

@@ -1,3 +1,5 @@
+import { progressReadersOf } from '../../src/app/compose-runs';
+import { RUNBOOKS } from '../../src/runbooks';
 import { systemClock } from '../../src/adapters/system-clock';
 import { sealPlan } from '../../src/core/plan';
 import { Engine } from '../../src/engine/engine';
@@ -40,6 +42,7 @@ it(`two engines on one database execute each of ${RUNS} runs exactly once`, asyn
       return { exitCode: 0 };
     });
     const executor = new Executor({
+      progressReaders: progressReadersOf(RUNBOOKS),
       store,
       connectorFor: () => connector,
       notifier: { notify: () => undefined },

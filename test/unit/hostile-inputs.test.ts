@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { ClusterConnector } from '../../src/adapters/cluster-connector';
-import { addNodeCommand as slackAddNode } from '../../commands/add-node/add-node-command';
-import { addNodeArgsFromForm } from '../../commands/add-node/add-node-form';
-import { addNodeCommand as cliAddNode, type CommandIo } from '../../src/cli/add-node-command';
+import { runbookCommand } from '../../commands/runbook/runbook-command';
+import type { CommandIo } from '../../src/cli/cli-io';
+import { planCommand } from '../../src/cli/plan-command';
+import { addNodeRunbook } from '../../src/runbooks/add-node/add-node-runbook';
 import { rollbackCommand } from '../../src/cli/run-commands';
 import { parseInventory } from '../../src/config/load-inventory';
 import {
@@ -143,7 +144,8 @@ describe('the add-node form (a modal submission)', () => {
 
   it.each(cases)('%s', async (_name, v, reply) => {
     const before = h.surface.said.length;
-    await slackAddNode.run(h.ctx('UALICE'), addNodeArgsFromForm(v));
+    const slackAddNode = runbookCommand(addNodeRunbook);
+    await slackAddNode.run(h.ctx('UALICE'), slackAddNode.form!.args(v));
     const said = h.surface.said.slice(before);
     expect(said.map((s) => s.kind)).toEqual(['ephemeral']);
     expect(said[0]!.text).toMatch(reply);
@@ -180,11 +182,12 @@ describe('kbops CLI flags', () => {
   it.each(cases)('%s', async (_name, argv, says) => {
     const ESHA = await writeupCluster();
     const { sink, text } = io();
-    const code = await cliAddNode([...argv, '--yes'], {
+    const code = await planCommand(addNodeRunbook, [...argv, '--yes'], 'run', {
       inventory: { clusters: { ESHA } },
       env: {},
       io: sink,
-      planOnly: false,
+      store: {},
+      runbooks: [addNodeRunbook],
     });
     expect(code).toBe(64);
     expect(text().startsWith(says)).toBe(true);
@@ -201,7 +204,8 @@ describe('kbops CLI flags', () => {
       inventory: { clusters: {} },
       env: {},
       io: sink,
-      stateDir: PWNED, // opening the store would create it
+      store: { KBOPS_STATE_DIR: PWNED }, // opening the store would create it
+      runbooks: [],
     });
     expect(code).toBe(64);
     expect(text()).toMatch(/^kbops: run: ".{1,60}" is not a run id/);

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { Step } from '../../core/plan';
-import type { NodeFacts } from './add-node-snapshot';
-import { change, editFile, exitZero, MINUTE, ssh } from './add-node-steps';
+import type { NodeFacts } from '../../cluster/cluster-facts';
+import { change, editFile, exitZero, MINUTE, ssh } from '../../cluster/step-builders';
 import { markerOf, planKeyOf, type PlanContext } from './add-node-plan-context';
 import {
   createClaimed,
@@ -13,6 +13,12 @@ import {
 
 // V8R3's cluster software and settings copied from the primary, and HAmodule.conf membership.
 
+/** What the copy step copies from the primary's cluster path (never kingbasecluster/). */
+export const CLUSTER_SOFTWARE_DIRS = ['db/bin', 'db/etc', 'db/lib', 'db/share'] as const;
+
+/** Everything the copy steps make under the new node's cluster path (their undos remove it). */
+export const COPIED_PATHS = [...CLUSTER_SOFTWARE_DIRS, 'template.bk', 'archivedir'] as const;
+
 export function copyClusterFileSteps(ctx: PlanContext, primary: NodeFacts): Step[] {
   const { params, snapshot: snap } = ctx;
   const N = snap.newHost;
@@ -23,7 +29,7 @@ export function copyClusterFileSteps(ctx: PlanContext, primary: NodeFacts): Step
     `${params.cluster.ssh.user}@${primary.host}:${posix.join(primary.clusterPath, p)}`;
   const to = (p: string) => posix.join(params.clusterPath, p);
   const scp = (sources: string[], dest: string) => ['scp', '-rpq', '-o', 'BatchMode=yes', ...sources, dest];
-  const dirs = ['db/bin', 'db/etc', 'db/lib', 'db/share'];
+  const dirs = [...CLUSTER_SOFTWARE_DIRS];
   const refused = { refusedExitCodes: [REFUSED_EXIT] };
   const archive = markerOf(ctx, N, 'archivedir');
   const copied = markerOf(ctx, N, 'copy-cluster-files');

@@ -1,6 +1,8 @@
 import type { Condition, Guard, Step } from '../../core/plan';
-import type { NodeFacts } from './add-node-snapshot';
-import { exitZero } from './add-node-steps';
+import type { NodeFacts } from '../../cluster/cluster-facts';
+import { poolNodesQuery } from '../../cluster/manager-control';
+import { exitZero } from '../../cluster/step-builders';
+import { poolTargetName } from '../../cluster/target-of';
 import type { PlanContext } from './add-node-plan-context';
 
 // The facts the add-node plan stands on, read again before the run changes anything (at its start,
@@ -110,8 +112,8 @@ export function addNodeGuards(
     if (m.poolNodes === null) continue;
     guards.push({
       name: `${m.node}'s pool still has ${m.poolNodes.length} backends`,
-      target: `pool-${m.node}`,
-      probe: { kind: 'sql', sql: 'show pool_nodes', params: [] },
+      target: poolTargetName(m.node),
+      probe: poolNodesQuery,
       expect: { kind: 'row-count', min: m.poolNodes.length, max: m.poolNodes.length },
       ...until(firstPoolStep),
     });

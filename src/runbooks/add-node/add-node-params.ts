@@ -1,28 +1,71 @@
 import { z } from 'zod';
 import { clusterPathFor, type ClusterConfig, type NodeConfig } from '../../config/normalise-inventory';
 import { absolutePathSchema, hostSchema, nodeNameSchema, portSchema } from '../../config/inventory-schema';
-import type { Failure } from '../../core/run';
+import { field, type Resolved } from '../runbook';
 
 // What a person asks for: `add-node --cluster ESHA --host 192.168.4.159 [--name srv159] …`. Every
-// value is checked here, before anything connects anywhere; bad input runs nothing.
+// value is checked here, before anything connects anywhere; bad input runs nothing. The schema also
+// describes the chat words, the modal and the CLI flags (src/runbooks/runbook.ts).
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
 
 export const addNodeInputSchema = z.strictObject({
-  cluster: z.string().min(1).max(63),
-  host: z.string().max(253).pipe(hostSchema),
-  name: nodeNameSchema.optional(),
-  sshPort: portSchema.optional(),
-  sqlPort: portSchema.optional(),
-  clusterPath: absolutePathSchema.optional(),
-  dataDir: absolutePathSchema.optional(),
-  countTables: z
-    .array(z.string().regex(IDENT, { message: 'table names: [schema.]name of letters, digits and _' }))
-    .max(10)
-    .default([]),
+  cluster: field(z.string().min(1).max(63), {
+    kind: 'cluster',
+    position: 0,
+    placeholder: 'cluster',
+    label: 'Cluster',
+  }),
+  host: field(z.string().max(253).pipe(hostSchema), {
+    kind: 'text',
+    position: 1,
+    placeholder: 'host',
+    label: 'Host (IPv4 address or name)',
+    maxLength: 253,
+  }),
+  name: field(nodeNameSchema.optional(), {
+    kind: 'text',
+    chat: true,
+    placeholder: 'node',
+    label: 'Node name (default: srv + last number of the address)',
+    maxLength: 58,
+  }),
+  sshPort: field(portSchema.optional(), {
+    kind: 'number',
+    placeholder: 'port',
+    label: 'SSH port of the new host',
+  }),
+  sqlPort: field(portSchema.optional(), {
+    kind: 'number',
+    placeholder: 'port',
+    label: 'SQL port of the new node',
+  }),
+  clusterPath: field(absolutePathSchema.optional(), {
+    kind: 'text',
+    placeholder: 'path',
+    label: 'Cluster path on the new host',
+  }),
+  dataDir: field(absolutePathSchema.optional(), {
+    kind: 'text',
+    placeholder: 'path',
+    label: 'Data directory of the new node',
+  }),
+  countTables: field(
+    z
+      .array(z.string().regex(IDENT, { message: 'table names: [schema.]name of letters, digits and _' }))
+      .max(10)
+      .default([]),
+    {
+      kind: 'list',
+      flag: 'count-table',
+      placeholder: 'table',
+      label: 'Tables whose rows are counted on both nodes',
+    },
+  ),
 });
 
 export type AddNodeInput = z.input<typeof addNodeInputSchema>;
+type CheckedInput = z.output<typeof addNodeInputSchema>;
 
 /** The new node, described as the inventory describes its nodes, plus what the request adds. */
 export interface AddNodeParams extends Pick<
@@ -44,30 +87,12 @@ export function defaultNodeName(host: string): string {
     .slice(0, 58);
 }
 
-export type ParamsResult = { ok: true; params: AddNodeParams } | { ok: false; failure: Failure };
-
-export function parseAddNodeParams(
-  input: unknown,
-  clusters: Readonly<Record<string, ClusterConfig>>,
-): ParamsResult {
-  const parsed = addNodeInputSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
-    return { ok: false, failure: { code: 'bad-input', message: problems.join('; '), hint: USAGE } };
-  }
-  const p = parsed.data;
-  const cluster = clusters[p.cluster];
-  if (!cluster) {
-    const known = Object.keys(clusters).join(', ') || 'none';
-    return {
-      ok: false,
-      failure: {
-        code: 'unknown-cluster',
-        message: `no cluster named ${JSON.stringify(p.cluster)}`,
-        hint: `known clusters: ${known}`,
-      },
-    };
-  }
+/** The checked input against its cluster: every default filled in from the cluster's first node. */
+export function resolveAddNodeParams(
+  input: Record<string, unknown>,
+  cluster: ClusterConfig,
+): Resolved<AddNodeParams> {
+  const p = input as CheckedInput;
   const template = cluster.nodes[0]!;
   const name = p.name ?? defaultNodeName(p.host);
   // A name derived from a long host name can break the rules a given --name is held to.
@@ -97,6 +122,3 @@ export function parseAddNodeParams(
     },
   };
 }
-
-export const USAGE =
-  'add-node --cluster <name> --host <IPv4 or hostname> [--name <node name>] [--count-table <table>]…';

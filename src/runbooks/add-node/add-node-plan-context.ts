@@ -1,6 +1,5 @@
 import { posix } from 'node:path';
 import { sha256Json } from '../../core/json';
-import type { Target } from '../../core/plan';
 import type { Dialect } from '../../dialects/dialect';
 import type { AddNodeParams } from './add-node-params';
 import type { AddNodeSnapshot } from './add-node-snapshot';
@@ -41,10 +40,3 @@ export const markerOf = (
   node: { clusterPath: string; dataDir: string },
   stepId: string,
 ): string => posix.join(kbopsDirOf(node), `${planKeyOf(ctx)}-${stepId}.made`);
-
-export const targetOf = (n: { name: string; host: string; sshPort: number; sqlPort: number }): Target => ({
-  name: n.name,
-  host: n.host,
-  sshPort: n.sshPort,
-  sqlPort: n.sqlPort,
-});

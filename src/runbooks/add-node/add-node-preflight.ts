@@ -1,117 +1,37 @@
 import { posix } from 'node:path';
+import {
+  nodesAnswerCheck,
+  onePrimaryCheck,
+  poolChecks,
+  sshLoginCheck,
+  standbysStreamingCheck,
+} from '../../cluster/common-checks';
+import { fail, pass, warn, type Check } from '../../core/check';
 import type { Dialect } from '../../dialects/dialect';
 import type { AddNodeParams } from './add-node-params';
 import type { AddNodeSnapshot } from './add-node-snapshot';
 
 // Every preflight check by name, each pass / warn / fail with a hint saying what to do. Pure: a
 // function of the snapshot, so each scenario is a unit test and the same verdict shows everywhere.
-
-export interface PreflightCheck {
-  readonly name: string;
-  readonly status: 'pass' | 'warn' | 'fail';
-  readonly message: string;
-  readonly hint?: string;
-}
+// The cluster's own health is judged by the checks every runbook shares (src/cluster).
 
 const GiB = 1024 ** 3;
-const pass = (name: string, message: string): PreflightCheck => ({ name, status: 'pass', message });
-const warn = (name: string, message: string, hint: string): PreflightCheck => ({
-  name,
-  status: 'warn',
-  message,
-  hint,
-});
-const fail = (name: string, message: string, hint: string): PreflightCheck => ({
-  name,
-  status: 'fail',
-  message,
-  hint,
-});
 const bytes = (n: number): string =>
   n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${Math.round(n / 1024 ** 2)} MiB`;
 
-function clusterChecks(s: AddNodeSnapshot): PreflightCheck[] {
-  const out: PreflightCheck[] = [];
-  const silent = s.nodes.filter((n) => n.inRecovery === null);
-  out.push(
-    silent.length === 0
-      ? pass('nodes-answer', `all ${s.nodes.length} nodes answer SQL`)
-      : fail(
-          'nodes-answer',
-          silent.map((n) => `${n.name} (${n.host}) does not answer: ${n.error ?? 'no reply'}`).join('; '),
-          'bring every node up before adding one',
-        ),
-  );
-  const primaries = s.nodes.filter((n) => n.inRecovery === false);
-  out.push(
-    primaries.length === 1
-      ? pass('one-primary', `${primaries[0]!.name} is the primary`)
-      : fail(
-          'one-primary',
-          `${primaries.length} nodes are primaries (${primaries.map((n) => n.name).join(', ') || 'none'})`,
-          'the cluster must have exactly one primary: fix it before expanding',
-        ),
-  );
-  // With one primary, every other node is meant to be its standby, answering or not.
-  const standbys =
-    primaries.length === 1
-      ? s.nodes.filter((n) => n !== primaries[0])
-      : s.nodes.filter((n) => n.inRecovery === true);
-  const notStreaming = standbys.filter(
-    (n) => s.primary?.replication.find((r) => r.applicationName === n.name)?.state !== 'streaming',
-  );
-  out.push(
-    notStreaming.length === 0
-      ? pass('standbys-streaming', `${standbys.map((n) => n.name).join(', ') || 'no standby'} streaming`)
-      : fail(
-          'standbys-streaming',
-          `${notStreaming.map((n) => n.name).join(', ')} not streaming from the primary`,
-          'repair replication first (check the standby log and its slot)',
-        ),
-  );
-  for (const m of s.managers) {
-    if (m.error || m.poolNodes === null) {
-      out.push(
-        fail(
-          `pool-${m.node}`,
-          m.error ?? `the pool on ${m.host}:${m.sqlPort} did not answer`,
-          'start the cluster manager, then plan again',
-        ),
-      );
-      continue;
-    }
-    const configured = new Set(m.backends.map((b) => b.index));
-    const down = m.poolNodes.filter(
-      (p) => configured.has(p.nodeId) && p.status !== 'up' && p.status !== 'waiting',
-    );
-    const stale = m.poolNodes.filter((p) => !configured.has(p.nodeId));
-    if (down.length > 0) {
-      out.push(
-        fail(
-          `pool-${m.node}`,
-          down.map((p) => `node ${p.nodeId} (${p.hostname}) is ${p.status}`).join('; '),
-          'bring it back (pcp_attach_node) before adding a node',
-        ),
-      );
-    } else if (stale.length > 0) {
-      out.push(
-        warn(
-          `pool-${m.node}`,
-          `pool lists ${stale.map((p) => `node ${p.nodeId} (${p.hostname})`).join(', ')} that its config no longer has`,
-          'left from an earlier rollback; a restart of the manager clears it',
-        ),
-      );
-    } else {
-      out.push(pass(`pool-${m.node}`, `${m.poolNodes.length} pool nodes up on ${m.host}:${m.sqlPort}`));
-    }
-  }
-  return out;
+function clusterChecks(s: AddNodeSnapshot): Check[] {
+  return [
+    nodesAnswerCheck(s.nodes, 'bring every node up before adding one'),
+    onePrimaryCheck(s.nodes, 'the cluster must have exactly one primary: fix it before expanding'),
+    standbysStreamingCheck(s.nodes, s.primary?.replication),
+    ...poolChecks(s.managers, 'bring it back (pcp_attach_node) before adding a node'),
+  ];
 }
 
-function primaryChecks(s: AddNodeSnapshot, d: Dialect): PreflightCheck[] {
+function primaryChecks(s: AddNodeSnapshot, d: Dialect): Check[] {
   const p = s.primary;
   if (!p) return [];
-  const out: PreflightCheck[] = [];
+  const out: Check[] = [];
   const senders = p.maxWalSenders;
   // A base backup with -X stream takes two senders while it runs, and the new standby keeps one.
   if (senders !== null) {
@@ -185,35 +105,11 @@ function dirProblem(state: string, entries: number | undefined): string {
   return `not empty (${entries ?? '?'} ${entries === 1 ? 'entry' : 'entries'})`;
 }
 
-function sshHint(n: AddNodeSnapshot['newHost'], user: string): string {
-  switch (n.sshErrorCode) {
-    case 'unreachable':
-    case 'timeout':
-      return `start sshd on ${n.host}, or check the address and --ssh-port (now ${n.sshPort})`;
-    case 'host-key-mismatch':
-      // Never advise re-pinning blindly: the other key may be an interceptor's.
-      return `verify ${n.host}'s host key out of band (console, its admin) before changing known_hosts`;
-    case 'auth-failed':
-      return `authorise kbops's public key for ${user} on ${n.host} (~${user}/.ssh/authorized_keys)`;
-    default:
-      return `pin the host key of ${n.host} in the cluster's known_hosts and authorise kbops's key for ${user}`;
-  }
-}
-
-function newHostChecks(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): PreflightCheck[] {
+function newHostChecks(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): Check[] {
   const n = s.newHost;
-  if (!n.reachable) {
-    return [
-      fail(
-        'ssh-new-host',
-        `cannot log in to ${n.host}:${n.sshPort}: ${n.sshError ?? 'no reason given'}`,
-        sshHint(n, params.cluster.ssh.user),
-      ),
-    ];
-  }
-  const out: PreflightCheck[] = [
-    pass('ssh-new-host', `logged in to ${n.host} as ${params.cluster.ssh.user} with its pinned host key`),
-  ];
+  const login = sshLoginCheck('ssh-new-host', n, params.cluster.ssh.user, '--ssh-port');
+  if (!n.reachable) return [login];
+  const out: Check[] = [login];
   const pm = s.primary?.serverMajor ?? null;
   out.push(
     d.caps.copyClusterFiles
@@ -303,7 +199,7 @@ function newHostChecks(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): P
   return out;
 }
 
-function membershipChecks(s: AddNodeSnapshot, params: AddNodeParams): PreflightCheck[] {
+function membershipChecks(s: AddNodeSnapshot, params: AddNodeParams): Check[] {
   const n = s.newHost;
   const found: string[] = [];
   for (const node of s.nodes)
@@ -343,24 +239,11 @@ function membershipChecks(s: AddNodeSnapshot, params: AddNodeParams): PreflightC
   return out;
 }
 
-export function preflightAddNode(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): PreflightCheck[] {
+export function preflightAddNode(s: AddNodeSnapshot, params: AddNodeParams, d: Dialect): Check[] {
   return [
     ...clusterChecks(s),
     ...primaryChecks(s, d),
     ...newHostChecks(s, params, d),
     ...membershipChecks(s, params),
   ];
-}
-
-export const preflightPassed = (checks: readonly PreflightCheck[]): boolean =>
-  checks.every((c) => c.status !== 'fail');
-
-export function renderPreflight(checks: readonly PreflightCheck[]): string {
-  const mark = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
-  return checks
-    .map(
-      (c) =>
-        `${mark[c.status]} ${c.name}: ${c.message}${c.hint && c.status !== 'pass' ? `\n       → ${c.hint}` : ''}`,
-    )
-    .join('\n');
 }

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import type { Step } from '../../core/plan';
-import type { NodeFacts } from './add-node-snapshot';
+import type { NodeFacts } from '../../cluster/cluster-facts';
 import { tailLogsOnFailure } from '../../shell/shell-command';
-import { change, check, confLines, editFile, exitZero, MINUTE, ssh } from './add-node-steps';
+import { change, confLines, editFile, exitZero, MINUTE, readOnly, ssh } from '../../cluster/step-builders';
 import { markerOf, PASSWORD_TOKEN, planKeyOf, type PlanContext } from './add-node-plan-context';
 import { REFUSED_EXIT, startClaimed, stopClaimed } from '../../shell/owned-paths';
 
@@ -150,7 +150,7 @@ export function startSteps(
         note: 'refused if a server already runs there; its undo stops only the server this run started',
       },
     ),
-    check(
+    readOnly(
       'wait-streaming',
       `wait until ${primary.name} streams to ${N.name}`,
       primary.name,

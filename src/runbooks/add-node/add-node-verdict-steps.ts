@@ -1,6 +1,8 @@
 import type { Step, VerdictCheck } from '../../core/plan';
-import type { NodeFacts } from './add-node-snapshot';
-import { change, check, MINUTE, sql } from './add-node-steps';
+import type { NodeFacts } from '../../cluster/cluster-facts';
+import { poolNodesQuery } from '../../cluster/manager-control';
+import { change, MINUTE, readOnly, sql } from '../../cluster/step-builders';
+import { poolTargetName } from '../../cluster/target-of';
 import { type PlanContext } from './add-node-plan-context';
 
 // The end of the run: a marker written on the primary, and one verdict with every check shown.
@@ -54,8 +56,8 @@ export function verdictSteps(ctx: PlanContext, primary: NodeFacts, expectedWeigh
     ...snap.managers.map((m): VerdictCheck => ({
       kind: 'probe',
       name: `${m.node}'s pool lists ${N.name} up as a standby`,
-      target: `pool-${m.node}`,
-      probe: { kind: 'sql', sql: 'show pool_nodes', params: [] },
+      target: poolTargetName(m.node),
+      probe: poolNodesQuery,
       expect: {
         kind: 'some-row',
         where: {
@@ -81,7 +83,7 @@ export function verdictSteps(ctx: PlanContext, primary: NodeFacts, expectedWeigh
       [sql(`drop table if exists ${marker}`)],
       present(true),
     ),
-    check('verdict', `verify replication to ${N.name}`, N.name, { kind: 'verdict', checks }, 15 * MINUTE),
+    readOnly('verdict', `verify replication to ${N.name}`, N.name, { kind: 'verdict', checks }, 15 * MINUTE),
     change(
       'drop-marker',
       'remove the marker',

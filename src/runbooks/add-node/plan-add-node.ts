@@ -4,17 +4,21 @@ import { fillOwnedDir, makeOwnedDir, REFUSED_EXIT, removeOwned } from '../../she
 import { addNodeGuards } from './add-node-guards';
 import type { Json } from '../../core/json';
 import { stdinSecretToEnv } from '../../shell/shell-command';
-import { change, check, editFile, exitZero, hbaAddress, HOUR, sql, ssh, STALL_MS } from './add-node-steps';
+import { reloadAfterHbaEdit } from '../../cluster/reload-server';
+import {
+  change,
+  editFile,
+  exitZero,
+  hbaAddress,
+  HOUR,
+  sql,
+  ssh,
+  STALL_MS,
+} from '../../cluster/step-builders';
+import { poolTargetName, poolTargetOf, targetOf } from '../../cluster/target-of';
 import { managerSteps } from './add-node-manager-steps';
 import { copyClusterFileSteps, haModuleSteps } from './add-node-cluster-steps';
-import {
-  kbopsDirOf,
-  markerOf,
-  PASSWORD_TOKEN,
-  planKeyOf,
-  targetOf,
-  type PlanContext,
-} from './add-node-plan-context';
+import { kbopsDirOf, markerOf, PASSWORD_TOKEN, planKeyOf, type PlanContext } from './add-node-plan-context';
 import { standbyConfigSteps, startSteps } from './add-node-standby-steps';
 import { verdictSteps } from './add-node-verdict-steps';
 
@@ -61,7 +65,13 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
         },
         { after: [reload] },
       ),
-      check(`reload-${node.name}`, `reload ${node.name}'s configuration`, node.name, reload),
+      reloadAfterHbaEdit(
+        d,
+        `reload-${node.name}`,
+        `reload ${node.name}'s configuration`,
+        node.name,
+        `hba-${node.name}`,
+      ),
     );
   }
 
@@ -179,10 +189,7 @@ export function planAddNode(ctx: PlanContext): SealedPlan {
     [N.name, targetOf(N)] as const,
     ...snap.managers.map((m) => {
       const host = snap.nodes.find((n) => n.name === m.node)!;
-      return [
-        `pool-${m.node}`,
-        { ...targetOf({ ...host, name: `pool-${m.node}`, sqlPort: m.sqlPort }), sqlHost: m.host },
-      ] as const;
+      return [poolTargetName(m.node), poolTargetOf(host, m)] as const;
     }),
   ]);
   const dirOf = (target: string): string => {

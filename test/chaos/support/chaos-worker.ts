@@ -1,3 +1,5 @@
+import { progressReadersOf } from '../../../src/app/compose-runs';
+import { RUNBOOKS } from '../../../src/runbooks';
 import { ClusterConnector } from '../../../src/adapters/cluster-connector';
 import { systemClock } from '../../../src/adapters/system-clock';
 import { loadInventory } from '../../../src/config/load-inventory';
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   const kill = killerFor(process.env.KBOPS_TEST_KILL_AT);
   const say = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ owner, ...o })}\n`);
   const executor = new Executor({
+    progressReaders: progressReadersOf(RUNBOOKS),
     store,
     connectorFor: () => new ClusterConnector(cluster, process.env),
     notifier: {

@@ -4,7 +4,7 @@ import { ClusterConnector } from '../../../src/adapters/cluster-connector';
 import type { SealedPlan } from '../../../src/core/plan';
 import { RunService } from '../../../src/engine/run-service';
 import type { RunStore } from '../../../src/ports/run-store';
-import { prepareAddNode } from '../../../src/runbooks/add-node/prepare-add-node';
+import { prepareAddNodeRun } from '../../integration/support/prepare-add-node-run';
 import { createRunStore } from '../../../src/store/create-run-store';
 import { startPrivateLab, type PrivateLab } from '../../integration/support/private-lab';
 import type { Release } from './lab-base-lock';
@@ -27,11 +27,11 @@ export const labOf = (lane: Lane) => lane.pl!.lab;
 export const newHostOf = (lane: Lane) => labOf(lane).hosts[2];
 
 export async function freshPlan(lane: Lane): Promise<SealedPlan> {
-  const r = await prepareAddNode(
+  const r = await prepareAddNodeRun(
     { cluster: 'lab', host: newHostOf(lane).address },
-    { inventory: lane.pl!.inventory, env: process.env, requester: 'U_REQ' },
+    { inventory: lane.pl!.inventory, requester: 'U_REQ' },
   );
-  if (!r.ok) throw new Error(`prepareAddNode: ${r.failure.message}`);
+  if (!r.ok) throw new Error(`prepareAddNodeRun: ${r.failure.message}`);
   const failed = r.preflight.filter((c) => c.status === 'fail');
   if (!r.plan || failed.length > 0) throw new Error(`preflight failed: ${JSON.stringify(failed)}`);
   return r.plan;

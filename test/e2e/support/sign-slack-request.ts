@@ -115,6 +115,38 @@ export function blockActionsBody(fields: BlockActionFields): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+export interface ViewSubmissionFields {
+  readonly user_id: string;
+  /** The view as it was opened (callback_id, private_metadata, blocks). */
+  readonly view: Record<string, unknown>;
+  /** state.values: block_id → action_id → { type, value | selected_option }. */
+  readonly values: Record<string, Record<string, Record<string, unknown>>>;
+  readonly team_id?: string;
+}
+
+/** A modal submitted, as Slack posts it: one form field `payload` holding the view_submission JSON. */
+export function viewSubmissionBody(fields: ViewSubmissionFields): string {
+  const teamId = fields.team_id ?? 'T0KBOPS';
+  const payload = {
+    type: 'view_submission',
+    team: { id: teamId, domain: 'kbops-test' },
+    user: { id: fields.user_id, username: 'operator', team_id: teamId },
+    api_app_id: 'A0KBOPS',
+    token: 'verification-token-unused',
+    trigger_id: '',
+    view: {
+      id: 'V0KBOPS',
+      team_id: teamId,
+      type: 'modal',
+      ...fields.view,
+      state: { values: fields.values },
+      hash: '1.abc',
+    },
+    response_urls: [],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 export interface BoltResponse {
   readonly status: number;
   readonly body: string;

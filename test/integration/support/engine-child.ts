@@ -1,3 +1,5 @@
+import { progressReadersOf } from '../../../src/app/compose-runs';
+import { RUNBOOKS } from '../../../src/runbooks';
 import { ClusterConnector } from '../../../src/adapters/cluster-connector';
 import { systemClock } from '../../../src/adapters/system-clock';
 import { loadInventory } from '../../../src/config/load-inventory';
@@ -18,6 +20,7 @@ async function main(): Promise<void> {
   const store = await createRunStore({ databaseUrl: url });
   const owner = 'crash-test-worker';
   const executor = new Executor({
+    progressReaders: progressReadersOf(RUNBOOKS),
     store,
     connectorFor: () => new ClusterConnector(cluster, process.env),
     notifier: { notify: (e) => process.stdout.write(`${JSON.stringify({ id: e.id, ...e.event })}\n`) },

@@ -19,7 +19,9 @@ export function testPlan(
     params: { node: 'db3', ...extra },
     requester,
     createdAt: '2025-01-02T03:04:05.678Z',
-    targets: { primary: { name: 'db1', host: '10.0.0.1', sshPort: 22, sqlPort: 5432, database: 'postgres' } },
+    targets: {
+      primary: { name: 'primary', host: '10.0.0.1', sshPort: 22, sqlPort: 5432, database: 'postgres' },
+    },
     snapshot: { nodes: [{ id: 0, role: 'primary' }], checksum: null },
     steps: [
       {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { composeRuns, type ComposedRuns } from '../../../src/app/compose-runs';
 import { newInstanceId } from '../../../src/app/instance-id';
+import { readEnvOptions } from '../../../src/config/read-env-options';
 import type { Inventory } from '../../../src/config/normalise-inventory';
 import type { RunStore } from '../../../src/ports/run-store';
 import { samplePlan } from '../core/sample-plan';
@@ -12,7 +13,7 @@ import { memoryRunStore } from '../engine/memory-run-store';
 // second must not take the first's running run for its own from before a restart. A process of the
 // instance that is gone, though, is this instance restarted: its runs are interrupted at once.
 
-const INSTANCE = { KBOPS_INSTANCE_ID: 'ops' };
+const INSTANCE = 'ops';
 let store: RunStore;
 const started: ComposedRuns[] = [];
 
@@ -57,7 +58,9 @@ test('owners are unique per process and engine, with the instance name and host 
   const b = newInstanceId(INSTANCE);
   expect(a).not.toBe(b);
   expect(a).toMatch(new RegExp(`^ops@${hostname()}/${process.pid}/[0-9a-f]+$`));
-  expect(newInstanceId({})).toMatch(/^kbops@/);
+  // Unset, the instance id is readEnvOptions' default.
+  const unset = readEnvOptions({});
+  expect(unset.ok && newInstanceId(unset.options.KBOPS_INSTANCE_ID)).toMatch(/^kbops@/);
 });
 
 test('starting a second replica of the same instance leaves the first one running run alone', async () => {

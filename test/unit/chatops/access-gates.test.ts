@@ -69,7 +69,13 @@ describe('read commands honour access', () => {
     expect(lastEphemeral()?.text).toContain('You may not see the runs of lab here');
     expect((await h.audits()).at(-1)).toMatchObject({ action: 'show-refused', actor: 'UDAVE' });
     await h.send(`show ${run.id}`, 'UBOB');
-    expect(lastEphemeral()?.text).toMatch(new RegExp(`^Run \`${run.id}\` is \\*awaiting_approval\\*`));
+    // The run's root message again, to UBOB only: its subject, state and id.
+    const shown = h.surface.said.filter((s) => s.kind === 'ephemeral').at(-1)!;
+    expect([shown.user, shown.text]).toEqual([
+      'UBOB',
+      'add-standby on lab, requested by <@UALICE>: awaiting approval (0 of 1 approved)',
+    ]);
+    expect(JSON.stringify(shown)).toContain(`run \`${run.id}\``);
   });
 
   it('runs without a cluster lists only the clusters one may read here', async () => {

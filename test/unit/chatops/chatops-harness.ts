@@ -1,3 +1,4 @@
+import { RUNBOOKS } from '../../../src/runbooks';
 import { kingbaseCommands } from '../../../commands/kingbase-commands';
 import type { ChatMessage, ChatSurface } from '../../../src/chatops/chat-surface';
 import { routeKingbase, type ChatopsDeps, type CommandContext } from '../../../src/chatops/chatops';
@@ -137,6 +138,10 @@ export async function chatopsHarness(
     runs,
     clock,
     groupsOf: () => [],
+    runbooks: RUNBOOKS,
+    connectorFor: () => {
+      throw new Error('a test of the front end must not connect anywhere');
+    },
     ...(o.unverifiedUsers && { unverifiedUsers: true }),
   };
   const surface = new RecordingSurface();

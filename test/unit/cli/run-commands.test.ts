@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConnector } from '../../../src/adapters/cluster-connector';
-import type { CommandIo } from '../../../src/cli/add-node-command';
+import type { CommandIo } from '../../../src/cli/cli-io';
 import { rollbackCommand } from '../../../src/cli/run-commands';
 import { createRunStore } from '../../../src/store/create-run-store';
 import { testPlan } from '../../integration/support/test-plan';
@@ -39,7 +39,8 @@ it('refuses with exit 2 where unattended runs are off, and leaves the run as it 
     inventory: { clusters: { ESHA } },
     env: {},
     io: sink,
-    stateDir: dir,
+    store: { KBOPS_STATE_DIR: dir },
+    runbooks: [],
   });
   expect(code).toBe(2);
   expect(lines).toEqual([
@@ -61,7 +62,8 @@ it('without --yes only says what it would do, wherever', async () => {
     inventory: { clusters: { ESHA } },
     env: {},
     io: sink,
-    stateDir: dir,
+    store: { KBOPS_STATE_DIR: dir },
+    runbooks: [],
   });
   expect([code, lines]).toEqual([0, ['run RFAILED01 is failed; add --yes to undo its changes']]);
 });

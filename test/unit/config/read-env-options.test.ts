@@ -8,6 +8,7 @@ describe('readEnvOptions', () => {
       ok: true,
       options: {
         KBOPS_INVENTORY: './kbops.yaml',
+        KBOPS_INSTANCE_ID: 'kbops',
         LOG_LEVEL: 'info',
         PORT: 3000,
         KBOPS_STATE_DIR: '/home/ops/.local/state/kbops',
@@ -38,6 +39,19 @@ describe('readEnvOptions', () => {
     expect(http.ok && [http.options.SLACK_BOT_TOKEN, http.options.PORT]).toEqual(['xoxb-1-2-abc', 8080]);
     const socket = readEnvOptions({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-A' });
     expect(socket.ok).toBe(true);
+  });
+
+  it('reads the instance id, the only place kbops reads KBOPS_INSTANCE_ID', () => {
+    const id = (env: Record<string, string>) => {
+      const r = readEnvOptions(env);
+      return r.ok ? r.options.KBOPS_INSTANCE_ID : r.problems.map((p) => p.path);
+    };
+    expect(id({ KBOPS_INSTANCE_ID: 'ops-eu.1' })).toBe('ops-eu.1');
+    expect(id({ KBOPS_INSTANCE_ID: '' })).toBe('kbops');
+    // It is the front of every owner id (`<id>@host/pid/random`): no @ or / in it.
+    expect(id({ KBOPS_INSTANCE_ID: 'ops@evil' })).toEqual(['KBOPS_INSTANCE_ID']);
+    expect(id({ KBOPS_INSTANCE_ID: 'a/b' })).toEqual(['KBOPS_INSTANCE_ID']);
+    expect(id({ KBOPS_INSTANCE_ID: 'x'.repeat(65) })).toEqual(['KBOPS_INSTANCE_ID']);
   });
 
   it('treats empty variables as unset', () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConnector } from '../../../src/adapters/cluster-connector';
+import { kingbaseCommands } from '../../../commands/kingbase-commands';
 import { runConsole } from '../../../src/console/kbops-console';
 import { createRunStore } from '../../../src/store/create-run-store';
 import { testPlan } from '../../integration/support/test-plan';
@@ -51,13 +52,14 @@ it('refuses rollback and unlock on a cluster without allowUnattendedCli; shows a
       '/kingbase cancel RWAITING1',
     ),
     out: { write: (t: string) => (out += t) },
-    stateDir: dir,
+    store: { KBOPS_STATE_DIR: dir },
+    commands: kingbaseCommands(),
   });
   expect(out).toContain(
     'The console cannot rollback runs on prod: it cannot tell who is typing, and prod does not allow unattended runs (allowUnattendedCli). Do it in Slack.',
   );
   expect(out).toContain('The console cannot force a lock open on prod');
-  expect(out).toContain('Run `RFAILED01` is *failed*');
+  expect(out).toMatch(/failed at step 3\/3: Verify[^]*run `RFAILED01` · plan/);
   expect(shells).not.toHaveBeenCalled();
   const store = await createRunStore({ dataDir: dir });
   try {

@@ -1,6 +1,5 @@
 import {
   decideVote,
-  describeTally,
   policyProblems,
   tally,
   type ApprovalPolicy,
@@ -225,16 +224,6 @@ describe('tally', () => {
   it('keeps the first valid rejection and ignores one by a non-approver', () => {
     expect(tally(policy(), ctx(), [reject('UDAN'), reject('UBOB'), reject('UALICE')]).rejectedBy).toBe(
       'UBOB',
-    );
-  });
-
-  it('renders for the thread', () => {
-    expect(describeTally(tally(policy({ required: 2 }), ctx(), [approve('UALICE')]))).toBe(
-      '1 of 2 approvals (@UALICE)',
-    );
-    expect(describeTally(tally(policy(), ctx(), []), (u) => `<@${u}>`)).toBe('0 of 1 approval');
-    expect(describeTally(tally(policy(), ctx(), [approve('UALICE'), reject('UBOB')]), (u) => `<@${u}>`)).toBe(
-      'rejected by <@UBOB>',
     );
   });
 });

@@ -122,7 +122,24 @@ describe('parsePlan', () => {
         }),
       ),
     ).toEqual([
-      'steps[2] (make-data-dir).effect: a mutating step needs an effect probe (to resume after a crash)',
+      'steps[2] (make-data-dir).effect: a mutating step needs an effect probe (to resume after a crash), or to be idempotent',
+    ]);
+  });
+
+  it('lets an idempotent mutating step go without an effect probe, but never with one', () => {
+    const idempotent = variant((_, steps) => {
+      delete (steps[2] as Mutable<Step>).effect;
+      (steps[2] as Mutable<Step>).idempotent = true;
+    });
+    expect(parsePlan(idempotent)).toMatchObject({ ok: true });
+    expect(
+      problems(
+        variant((_, steps) => {
+          (steps[2] as Mutable<Step>).idempotent = true;
+        }),
+      ),
+    ).toEqual([
+      'steps[2] (make-data-dir).idempotent: an idempotent step is run again after a crash, never probed',
     ]);
   });
 

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import { systemClock } from '../../../src/adapters/system-clock';
-import { sealPlan, type Guard, type SealedPlan, type Step } from '../../../src/core/plan';
+import {
+  sealPlan,
+  type Guard,
+  type ProgressReader,
+  type SealedPlan,
+  type Step,
+} from '../../../src/core/plan';
 import type { Run } from '../../../src/core/run';
 import { Executor } from '../../../src/engine/executor';
 import type { RunStore } from '../../../src/ports/run-store';
+import { addNodeRunbook } from '../../../src/runbooks/add-node/add-node-runbook';
 import type { FakeConnector, RecordingNotifier } from './fakes';
 
 // What executor tests share: a one-target plan, a run created, approved and claimed on its own
@@ -73,6 +80,7 @@ export interface ExecutorOptions extends ClaimOptions {
   readonly baseApprovals?: number;
   readonly pollMs?: number;
   readonly shutdown?: AbortSignal;
+  readonly progressReaders?: Readonly<Record<string, ProgressReader>>;
 }
 
 export function executorFor(
@@ -92,6 +100,8 @@ export function executorFor(
     pollMs: options.pollMs ?? 20,
     baseApprovals: () => baseApprovals,
     autoRollback: () => autoRollback,
+    // The readers the runbooks contribute (add-node's base backup), as the composition passes them.
+    progressReaders: options.progressReaders ?? { ...addNodeRunbook.progress },
     ...(shutdown && { shutdown }),
   });
 }

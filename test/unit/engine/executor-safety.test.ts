@@ -248,6 +248,21 @@ describe('long copies are judged by progress', () => {
     expect(done.state).toBe('succeeded');
     expect(Date.now() - started).toBeGreaterThan(400); // twice the stall window, and never stalled
   });
+
+  it('refuses, before starting it, a copy whose progress this kbops cannot read (nothing to undo)', async () => {
+    let started = 0;
+    connector.shellFor('n1').on(/copy-it/, () => {
+      started += 1;
+      return { exitCode: 0 };
+    });
+    const run = await claimed(store, planOf([copy({ stallMs: 200 })]));
+    const done = await executorFor(store, connector, notifier, { progressReaders: {} }).execute(run);
+    expect([done.state, started]).toEqual(['failed', 0]);
+    const finished = (await store.events({ runId: run.id })).find((e) => e.event.type === 'step-finished');
+    expect(finished?.event).toMatchObject({
+      outcome: { ok: false, unchanged: true, failure: { code: 'unknown-progress' } },
+    });
+  });
 });
 
 describe('remote commands never outlive their run', () => {

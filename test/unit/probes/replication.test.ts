@@ -1,6 +1,12 @@
 import { kingbaseV8r3Dialect as kb } from '../../../src/dialects/kingbase-v8r3';
 import { postgresqlDialect as pg } from '../../../src/dialects/postgresql';
-import { parseReplication, replicationSql } from '../../../src/probes/replication';
+import {
+  hasReplayLag,
+  parseReplayLag,
+  parseReplication,
+  replayLagSql,
+  replicationSql,
+} from '../../../src/probes/replication';
 import { fixtureRows, upperCased, valueOf } from './fixture';
 
 describe('replication', () => {
@@ -117,6 +123,44 @@ describe('replication', () => {
     expect(parseReplication(rows, kb)).toEqual({
       ok: false,
       reason: 'sys_stat_replication row 1: pid is "x"',
+    });
+  });
+
+  it('tells a server that measures replay_lag (PG 15) from one that does not (V8R3)', () => {
+    expect(hasReplayLag(fixtureRows('pg15/replication.txt'))).toBe(true);
+    expect(hasReplayLag(upperCased(fixtureRows('pg15/replication.txt')))).toBe(true);
+    expect(hasReplayLag(fixtureRows('writeup/replication-two-standbys.txt'))).toBe(false);
+    expect(hasReplayLag([])).toBe(false);
+  });
+
+  it('reads replay_lag in seconds by walsender pid; null where the server measured nothing lately', () => {
+    expect(replayLagSql(pg).sql).toBe(
+      'select pid, extract(epoch from replay_lag) as replay_lag_seconds from pg_stat_replication',
+    );
+    // numeric comes as text from node-postgres, float8 as a number; psql leaves NULL blank.
+    const lags = valueOf(
+      parseReplayLag([
+        { pid: 17135, replay_lag_seconds: '0.112489' },
+        { pid: 17136, replay_lag_seconds: 2.5 },
+        { pid: '17137', replay_lag_seconds: null },
+      ]),
+    );
+    expect([...lags]).toEqual([
+      [17135, 0.112489],
+      [17136, 2.5],
+      [17137, null],
+    ]);
+    expect(valueOf(parseReplayLag([])).size).toBe(0);
+  });
+
+  it('says what is wrong with a replay lag reading rather than guessing', () => {
+    expect(parseReplayLag([{ pid: 1 }])).toEqual({
+      ok: false,
+      reason: 'the replay lag query has no replay_lag_seconds column',
+    });
+    expect(parseReplayLag([{ pid: 1, replay_lag_seconds: '00:00:01' }])).toEqual({
+      ok: false,
+      reason: 'replay lag row 1: replay_lag_seconds is "00:00:01"',
     });
   });
 });

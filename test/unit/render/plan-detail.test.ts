@@ -6,7 +6,13 @@ import {
   planDetailMessages,
   planNeedsFile,
 } from '../../../src/render/plan-detail';
-import { expectGolden, expectWithinLimits, shownText, writeupFixture } from './render-fixture';
+import {
+  expectGolden,
+  expectWithinLimits,
+  shownText,
+  writeupFixture,
+  WRITEUP_SUBJECT,
+} from './render-fixture';
 
 let plan: SealedPlan;
 beforeAll(async () => {
@@ -24,7 +30,7 @@ function longPlan(times: number, extra: Step[] = []): SealedPlan {
 
 describe('planDetailMessages', () => {
   it('shows every step of the write-up plan with its action and undo, in three messages (golden)', () => {
-    const messages = planDetailMessages(plan);
+    const messages = planDetailMessages(plan, { subject: WRITEUP_SUBJECT });
     expectGolden('plan-detail-writeup', messages);
     expect(messages).toHaveLength(3);
     messages.forEach(expectWithinLimits);
@@ -112,7 +118,7 @@ describe('planNeedsFile and planAsFile', () => {
     const long = longPlan(3);
     expect(planDetailMessages(long).length).toBeGreaterThan(MAX_PLAN_MESSAGES);
     expect(planNeedsFile(long)).toBe(true);
-    const file = planAsFile(long);
+    const file = planAsFile(long, { subject: WRITEUP_SUBJECT });
     expect(file.content).toBe(renderPlan(long));
     expect(file.filename).toBe(`kbops-plan-add-node-ESHA-${long.hash.slice(0, 12)}.txt`);
     expectGolden('plan-as-file', { filename: file.filename, title: file.title, message: file.message });

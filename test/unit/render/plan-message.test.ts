@@ -1,6 +1,6 @@
 import type { Tally } from '../../../src/core/approval-policy';
 import type { SealedPlan } from '../../../src/core/plan';
-import type { PreflightCheck } from '../../../src/runbooks/add-node/add-node-preflight';
+import type { Check } from '../../../src/core/check';
 import { approvalsText, planRootMessage, preflightText } from '../../../src/render/plan-message';
 import {
   expectGolden,
@@ -13,7 +13,7 @@ import {
 } from './render-fixture';
 
 let plan: SealedPlan;
-let preflight: PreflightCheck[];
+let preflight: Check[];
 beforeAll(async () => {
   ({ plan, preflight } = await writeupFixture());
 });
@@ -103,7 +103,7 @@ describe('approvalsText', () => {
 
 describe('preflightText', () => {
   it('lists failures first with their hints, then warnings, then passes by name, escaped', () => {
-    const checks: PreflightCheck[] = [
+    const checks: Check[] = [
       { name: 'one-primary', status: 'pass', message: 'srv127 is the primary' },
       { name: 'firewall', status: 'warn', message: 'firewalld is active', hint: 'open 54321/tcp' },
       { name: 'data-dir', status: 'fail', message: '/data is <not empty> & busy', hint: 'move it away' },

@@ -4,7 +4,8 @@ import type { SealedPlan } from '../../../src/core/plan';
 import type { Run } from '../../../src/core/run';
 import type { RunState } from '../../../src/core/run-state';
 import { kingbaseV8r3Dialect as kb } from '../../../src/dialects/kingbase-v8r3';
-import { preflightAddNode, type PreflightCheck } from '../../../src/runbooks/add-node/add-node-preflight';
+import type { Check } from '../../../src/core/check';
+import { preflightAddNode } from '../../../src/runbooks/add-node/add-node-preflight';
 import { planAddNode } from '../../../src/runbooks/add-node/plan-add-node';
 import { messageProblems } from '../../../src/render/message-problems';
 import type { SlackMessage } from '../../../src/render/slack-message';
@@ -20,7 +21,7 @@ export const NOW = new Date('2020-10-23T12:17:30.000Z');
 export interface WriteupFixture {
   readonly plan: SealedPlan;
   /** As the write-up found the cluster, but with firewalld running on the new host (one warning). */
-  readonly preflight: PreflightCheck[];
+  readonly preflight: Check[];
 }
 
 export async function writeupFixture(): Promise<WriteupFixture> {
@@ -43,6 +44,9 @@ export function stepIndex(plan: SealedPlan, id: string): number {
   return i;
 }
 
+/** addNodeRunbook.subject of the write-up's request. */
+export const WRITEUP_SUBJECT = 'add srv159 (192.168.4.159) to ESHA';
+
 /** A run of `plan` in `state`, as the store would hold it. */
 export function runOf(plan: SealedPlan, state: RunState, over: Partial<Run> = {}): Run {
   return {
@@ -59,7 +63,8 @@ export function runOf(plan: SealedPlan, state: RunState, over: Partial<Run> = {}
     owner: state === 'running' || state === 'rolling_back' ? 'kbops-1' : null,
     leaseUntil: null,
     cancelRequested: false,
-    meta: { slack: { channel: 'C_OPS', ts: '1603454405.000100' } },
+    // As the chat command records it at submit: the runbook's own words for the run.
+    meta: { slack: { channel: 'C_OPS', ts: '1603454405.000100' }, subject: WRITEUP_SUBJECT },
     ...over,
   };
 }

@@ -1,10 +1,10 @@
 import { sealPlan, type SealedPlan, type Step } from '../../../src/core/plan';
 import type { Run } from '../../../src/core/run';
 import { RUN_STATES } from '../../../src/core/run-state';
-import type { CheckResult } from '../../../src/engine/run-verdict';
+import type { CheckResult } from '../../../src/core/run';
 import type { PoolNode } from '../../../src/probes/pool-nodes';
-import type { ReplicationEntry } from '../../../src/probes/replication';
-import type { PreflightCheck } from '../../../src/runbooks/add-node/add-node-preflight';
+import type { ClusterHealth, ReplicationHealth } from '../../../src/probes/cluster-health';
+import type { Check } from '../../../src/core/check';
 import { helpMessage } from '../../../src/render/help-message';
 import { messageProblems } from '../../../src/render/message-problems';
 import { planAsFile, planDetailMessages, planNeedsFile } from '../../../src/render/plan-detail';
@@ -102,7 +102,7 @@ beforeAll(() => {
   );
 });
 
-const preflight: PreflightCheck[] = Array.from({ length: 2000 }, (_, i) => ({
+const preflight: Check[] = Array.from({ length: 2000 }, (_, i) => ({
   name: huge(200, `c${i}`),
   status: (['pass', 'warn', 'fail'] as const)[i % 3]!,
   message: leaky(3000),
@@ -182,26 +182,49 @@ describe('every builder respects every Slack limit, whatever it is fed', () => {
       role: huge(50),
       roleStale: false,
     }));
-    const replication: ReplicationEntry[] = Array.from({ length: 5000 }, (_, i) => ({
-      pid: i,
+    const replication: ReplicationHealth[] = Array.from({ length: 5000 }, () => ({
       applicationName: huge(200),
       clientAddr: huge(100),
       state: huge(50),
-      sent: '0/5000140',
-      write: null,
-      flush: null,
-      replay: 'FFFFFFFF/FFFFFFFF',
       syncState: null,
+      sent: '0/5000140',
+      replay: 'FFFFFFFF/FFFFFFFF',
+      lagBytes: Number.MAX_SAFE_INTEGER,
+      lagSeconds: 1e12,
     }));
-    expectSound(
-      statusMessage({
-        cluster: huge(300),
+    const health: ClusterHealth = {
+      cluster: huge(300),
+      dialect: 'postgresql',
+      readAt: NOW.toISOString(),
+      nodes: Array.from({ length: 3000 }, (_, i) => ({
+        name: huge(58),
+        host: huge(253, 'h'),
+        sqlPort: 5432,
+        reachable: i % 2 === 0,
+        role: i % 3 === 0 ? 'unknown' : 'standby',
+        walPosition: null,
+        problem: leaky(5000),
+      })),
+      primary: null,
+      replication,
+      replicationProblem: leaky(5000),
+      slots: Array.from({ length: 3000 }, () => ({
+        name: huge(63),
+        type: 'physical',
+        active: false,
+        restartLsn: null,
+        retainedBytes: null,
+      })),
+      slotsProblem: leaky(5000),
+      pools: Array.from({ length: 20 }, () => ({
+        node: huge(58),
+        host: huge(253, 'h'),
+        sqlPort: 9999,
         poolNodes: pool,
-        replication,
-        now: NOW,
-        problems: Array.from({ length: 1000 }, () => leaky(5000)),
-      }),
-    );
+        problem: leaky(5000),
+      })),
+    };
+    expectSound(statusMessage(health));
     expectSound(
       runsMessage({
         runs: Array.from({ length: 2000 }, (_, i) => runs[i % runs.length]!),
@@ -211,15 +234,25 @@ describe('every builder respects every Slack limit, whatever it is fed', () => {
     );
     expectSound(
       helpMessage(
-        huge(100, '/k'),
         Array.from({ length: 300 }, (_, i) => ({
           name: huge(100, `s${i}`),
           args: huge(2000),
           summary: huge(5000),
         })),
+        huge(100, '/k'),
       ),
     );
-    expectSound(usageError({ problem: leaky(100_000), subcommand: 'add-node' }));
-    expectSound(usageError({ problem: huge(100_000), subcommand: huge(1000), command: huge(1000) }));
+    expectSound(usageError({ problem: leaky(100_000), usage: 'add-node <cluster> <host>' }));
+    expectSound(usageError({ problem: huge(100_000), usage: huge(1000), command: huge(1000) }));
+    expectSound(
+      usageError({
+        problem: leaky(100_000),
+        commands: Array.from({ length: 300 }, (_, i) => ({
+          name: huge(100, `s${i}`),
+          args: '',
+          summary: '',
+        })),
+      }),
+    );
   });
 });

@@ -1,6 +1,6 @@
 import type { SealedPlan } from '../../../src/core/plan';
 import { RUN_STATES } from '../../../src/core/run-state';
-import type { CheckResult } from '../../../src/engine/run-verdict';
+import type { CheckResult } from '../../../src/core/run';
 import { registerSecret } from '../../../src/log/scrub-secrets';
 import {
   elapsed,
@@ -219,7 +219,10 @@ describe('failureCard', () => {
     expectWithinLimits(m);
     const ids = m.blocks.flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => e.action_id) : []));
     expect(ids).toEqual(['run.rollback', 'run.retry']);
-    expect(shownText(m)).toContain('13 completed steps changed the cluster');
+    // The 15 steps before `start` that change something, the two hba reloads included.
+    const changed = plan.steps.slice(0, stepIndex(plan, 'start')).filter((s) => s.mutates).length;
+    expect(changed).toBe(15);
+    expect(shownText(m)).toContain('15 completed steps changed the cluster');
   });
 
   it('offers Roll back and Retry before the run is marked failed, and Roll back again after a failed undo', () => {

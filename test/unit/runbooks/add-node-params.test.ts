@@ -1,12 +1,9 @@
 import { parseInventory } from '../../../src/config/load-inventory';
 import type { ClusterConfig } from '../../../src/config/normalise-inventory';
-import {
-  defaultNodeName,
-  parseAddNodeParams,
-  USAGE,
-  type ParamsResult,
-} from '../../../src/runbooks/add-node/add-node-params';
-import { prepareAddNode } from '../../../src/runbooks/add-node/prepare-add-node';
+import { defaultNodeName, type AddNodeParams } from '../../../src/runbooks/add-node/add-node-params';
+import { addNodeRunbook } from '../../../src/runbooks/add-node/add-node-runbook';
+import { prepareRun, resolveInput } from '../../../src/runbooks/prepare-run';
+import { cliUsage } from '../../../src/runbooks/runbook';
 import { BIN, DATA, ESHA, writeupCluster } from './writeup-snapshot';
 
 // What a person types reaches the planner only when every value is plain; anything else is refused
@@ -33,7 +30,11 @@ beforeAll(async () => {
   clusters = { ESHA: await writeupCluster(), lab: lab.inventory.clusters.lab! };
 });
 
-const parse = (input: Record<string, unknown>): ParamsResult => parseAddNodeParams(input, clusters);
+const USAGE = cliUsage(addNodeRunbook);
+const parse = (input: Record<string, unknown>, inventory = { clusters }) => {
+  const r = resolveInput(addNodeRunbook, input, inventory);
+  return r.ok ? { ok: true as const, params: r.params as AddNodeParams } : r;
+};
 const failure = (input: Record<string, unknown>) => {
   const r = parse(input);
   if (r.ok) throw new Error(`accepted ${JSON.stringify(input).slice(0, 80)}`);
@@ -46,7 +47,7 @@ const params = (input: Record<string, unknown>) => {
 };
 const esha = (extra: Record<string, unknown>) => ({ cluster: 'ESHA', host: '192.168.4.159', ...extra });
 
-describe('parseAddNodeParams: bad input is refused with the reason', () => {
+describe('add-node input: bad input is refused with the reason', () => {
   it.each([
     ['a shell command after the address', '127.0.0.13;touch pwned'],
     ['a command substitution', '$(reboot)'],
@@ -90,7 +91,7 @@ describe('parseAddNodeParams: bad input is refused with the reason', () => {
       message: 'no cluster named "NOPE"',
       hint: 'known clusters: ESHA, lab',
     });
-    expect(parseAddNodeParams({ cluster: 'ESHA', host: '192.168.4.159' }, {})).toMatchObject({
+    expect(parse({ cluster: 'ESHA', host: '192.168.4.159' }, { clusters: {} })).toMatchObject({
       ok: false,
       failure: { code: 'unknown-cluster', hint: 'known clusters: none' },
     });
@@ -151,9 +152,8 @@ describe('parseAddNodeParams: bad input is refused with the reason', () => {
       { cluster: 'ESHA', host: '127.0.0.13;touch pwned' },
       { cluster: 'NOPE', host: '192.168.4.159' },
     ]) {
-      const r = await prepareAddNode(input, {
+      const r = await prepareRun(addNodeRunbook, input, {
         inventory: { clusters },
-        env: {},
         requester: 'U_REQ',
         connectorFor,
       });
@@ -163,7 +163,7 @@ describe('parseAddNodeParams: bad input is refused with the reason', () => {
   });
 });
 
-describe('parseAddNodeParams: defaults', () => {
+describe('add-node input: defaults', () => {
   it("fills the write-up's values from the address and the cluster", () => {
     const p = params({ cluster: 'ESHA', host: '192.168.4.159' });
     expect(p).toEqual({

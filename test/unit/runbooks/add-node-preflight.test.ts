@@ -2,17 +2,12 @@ import type { ClusterConfig } from '../../../src/config/normalise-inventory';
 import { kingbaseV8r3Dialect as kb } from '../../../src/dialects/kingbase-v8r3';
 import { postgresqlDialect as pg } from '../../../src/dialects/postgresql';
 import type { AddNodeParams } from '../../../src/runbooks/add-node/add-node-params';
-import {
-  preflightAddNode,
-  preflightPassed,
-  renderPreflight,
-  type PreflightCheck,
-} from '../../../src/runbooks/add-node/add-node-preflight';
+import { checksPassed, renderChecks, type Check } from '../../../src/core/check';
+import { preflightAddNode } from '../../../src/runbooks/add-node/add-node-preflight';
+import type { ManagerFacts, NodeFacts } from '../../../src/cluster/cluster-facts';
 import type {
   AddNodeSnapshot,
-  ManagerFacts,
   NewHostFacts,
-  NodeFacts,
   PrimaryFacts,
 } from '../../../src/runbooks/add-node/add-node-snapshot';
 import {
@@ -55,8 +50,8 @@ const withManager = (node: string, m: Partial<ManagerFacts>): AddNodeSnapshot =>
   managers: base.managers.map((x) => (x.node === node ? { ...x, ...m } : x)),
 });
 
-const run = (s: AddNodeSnapshot, d = kb): PreflightCheck[] => preflightAddNode(s, params, d);
-const check = (s: AddNodeSnapshot, name: string, d = kb): PreflightCheck => {
+const run = (s: AddNodeSnapshot, d = kb): Check[] => preflightAddNode(s, params, d);
+const check = (s: AddNodeSnapshot, name: string, d = kb): Check => {
   const found = run(s, d).filter((c) => c.name === name);
   if (found.length !== 1) throw new Error(`expected one check ${name}, got ${found.length}`);
   return found[0]!;
@@ -91,7 +86,7 @@ describe('preflightAddNode on the write-up cluster', () => {
       ['names-unused', 'pass', 'slot slot_srv159 and application_name srv159 are free'],
     ]);
     expect(run(base).every((c) => c.hint === undefined)).toBe(true);
-    expect(preflightPassed(run(base))).toBe(true);
+    expect(checksPassed(run(base))).toBe(true);
   });
 
   // Each scenario changes one fact of the write-up's cluster; the expected lines are every check that
@@ -254,7 +249,7 @@ describe('preflightAddNode on the write-up cluster', () => {
     expect(notPassing.map((c) => `${c.status} ${c.name}: ${c.message} → ${c.hint}`).join('\n')).toBe(
       expected,
     );
-    expect(preflightPassed(checks)).toBe(!expected.split('\n').some((l) => l.startsWith('fail ')));
+    expect(checksPassed(checks)).toBe(!expected.split('\n').some((l) => l.startsWith('fail ')));
   });
 
   it('counts a waiting pool node as up, and an empty data directory as usable', () => {
@@ -287,9 +282,9 @@ describe('preflightAddNode on the write-up cluster', () => {
   it('passes with warnings only, and renders each check with its hint when it is not a pass', () => {
     const s = withNewHost({ firewall: 'active', crondRunning: false });
     const checks = run(s);
-    expect(preflightPassed(checks.filter((c) => c.name !== 'crond'))).toBe(true);
-    expect(preflightPassed(checks)).toBe(false);
-    const text = renderPreflight(checks);
+    expect(checksPassed(checks.filter((c) => c.name !== 'crond'))).toBe(true);
+    expect(checksPassed(checks)).toBe(false);
+    const text = renderChecks(checks);
     expect(text).toContain('ok   one-primary: srv127 is the primary\n');
     expect(text).toContain(
       'WARN firewall: firewalld is active\n       → open 54321/tcp or stop it, as the write-up does',

@@ -9,16 +9,18 @@ import type { Action, SealedPlan, Step } from '../../../src/core/plan';
 import { parsePlan, planProblems } from '../../../src/core/plan-schema';
 import { renderPlan } from '../../../src/core/render-plan';
 import { postgresqlDialect as pg } from '../../../src/dialects/postgresql';
-import { parseAddNodeParams } from '../../../src/runbooks/add-node/add-node-params';
+import type { AddNodeParams } from '../../../src/runbooks/add-node/add-node-params';
+import { addNodeRunbook } from '../../../src/runbooks/add-node/add-node-runbook';
+import { resolveInput } from '../../../src/runbooks/prepare-run';
 import {
   hbaReplicationMethod,
   managerBackends,
   shellArrayValues,
   usesBackendApplicationName,
-  type AddNodeSnapshot,
   type HaModuleFact,
   type NodeFacts,
-} from '../../../src/runbooks/add-node/add-node-snapshot';
+} from '../../../src/cluster/cluster-facts';
+import type { AddNodeSnapshot } from '../../../src/runbooks/add-node/add-node-snapshot';
 import { PASSWORD_TOKEN, planAddNode } from '../../../src/runbooks/add-node/plan-add-node';
 import { stdinSecretToEnv, stdinSecretToPcpPass } from '../../../src/shell/shell-command';
 import { fillOwnedDir, REFUSED_EXIT, startClaimed, stopClaimed } from '../../../src/shell/owned-paths';
@@ -135,10 +137,14 @@ let cluster: ClusterConfig;
 let plan: SealedPlan;
 
 async function labPlan(snapshot: AddNodeSnapshot): Promise<SealedPlan> {
-  const r = parseAddNodeParams({ cluster: 'lab', host: h13.address }, { lab: cluster });
+  const r = resolveInput(
+    addNodeRunbook,
+    { cluster: 'lab', host: h13.address },
+    { clusters: { lab: cluster } },
+  );
   if (!r.ok) throw new Error(r.failure.message);
   return planAddNode({
-    params: r.params,
+    params: r.params as AddNodeParams,
     dialect: pg,
     snapshot,
     requester: 'U_REQ',
@@ -291,6 +297,27 @@ describe('planAddNode: the lab cluster on PostgreSQL + pgpool-II', () => {
     expect(at('pool-reload-srv11')).toBeLessThan(at('pool-attach'));
     expect(at('wait-streaming')).toBeLessThan(at('pool-attach'));
     expect(JSON.stringify(plan.steps)).not.toMatch(/pool-stop|pool-start|pcp_node_refresh/);
+  });
+
+  it('counts the reloads as changes: only the waits and the verdict are read-only', () => {
+    expect(plan.steps.filter((s) => !s.mutates).map((s) => s.id)).toEqual(['wait-streaming', 'verdict']);
+    expect(find(plan, 'reload-srv11')).toMatchObject({
+      mutates: true,
+      undo: [],
+      effect: {
+        probe: {
+          kind: 'sql',
+          sql: "select pg_conf_load_time() >= (pg_stat_file(current_setting('hba_file'))).modification as loaded",
+          params: [],
+        },
+        present: { kind: 'column-equals', column: 'loaded', value: true },
+      },
+    });
+    // A backend a rolled-back attempt told pgpool about stays listed until a restart, so "the pool
+    // lists it" cannot tell a reload happened: the reload is run again after a crash instead.
+    const reload = find(plan, 'pool-reload-srv11');
+    expect(reload).toMatchObject({ mutates: true, undo: [], idempotent: true });
+    expect(reload.effect).toBeUndefined();
   });
 
   it('expects lb_weight 0.333333 for three nodes of weight 1, and follows the configured weights', async () => {

@@ -298,6 +298,61 @@ describe('planAddNode: the write-up cluster on KingbaseES V8R3', () => {
     expect(JSON.stringify(plan.steps)).not.toMatch(/pcp_attach_node|pcp_node_refresh/);
   });
 
+  it('counts every reload, stop and start as a change: only waits and the verdict are read-only', () => {
+    expect(plan.steps.filter((s) => !s.mutates).map((s) => s.id)).toEqual([
+      'wait-streaming',
+      'pool-ready',
+      'verdict',
+    ]);
+    for (const s of plan.steps.filter((x) => !x.mutates))
+      expect(['wait-until', 'verdict']).toContain(s.action.kind);
+  });
+
+  it("stops and starts kingbasecluster as changes the config edit's undo reverses, seen by the pool's own backends", () => {
+    const listsSrv159 = {
+      probe: { kind: 'sql', sql: 'show pool_nodes', params: [] },
+      present: { kind: 'some-row', where: { node_id: '2', hostname: NEW_HOST } },
+    };
+    const kbc = `${ESHA}/kingbasecluster/bin/kingbasecluster`;
+    for (const node of ['srv127', 'srv129']) {
+      for (const id of [`pool-stop-${node}`, `pool-start-${node}`]) {
+        // Nothing of their own to undo: a start in a stop's undo would fail on a manager that runs
+        // again, or start it with the settings being rolled back before the old file is back.
+        expect(step(id)).toMatchObject({ mutates: true, undo: [], effect: listsSrv159 });
+        expect(step(id).note).toContain(`undoing pool-conf-${node}`);
+      }
+      // …which the config edit's undo does: the old file back, then a stop and a start.
+      expect(step(`pool-conf-${node}`).undo).toEqual([
+        { kind: 'file-restore', path: POOL_CONF, editStepId: `pool-conf-${node}` },
+        { kind: 'ssh', argv: [kbc, '-f', POOL_CONF, '-m', 'fast', 'stop'], okExitCodes: [0, 1] },
+        { kind: 'ssh', argv: [kbc, '-f', POOL_CONF] },
+      ]);
+      expect(at(`pool-conf-${node}`)).toBeLessThan(at(`pool-stop-${node}`));
+    }
+  });
+
+  it("reloads each node as a change whose effect is the server's load time after its hba file's", () => {
+    for (const node of ['srv127', 'srv129']) {
+      expect(step(`reload-${node}`)).toMatchObject({
+        mutates: true,
+        undo: [],
+        effect: {
+          probe: {
+            kind: 'sql',
+            sql: "select sys_conf_load_time() >= (sys_stat_file(current_setting('hba_file'))).modification as loaded",
+          },
+          present: { kind: 'column-equals', column: 'loaded', value: true },
+        },
+      });
+      // The hba edit's undo puts the file back and reloads again.
+      expect(step(`hba-${node}`).undo).toContainEqual({
+        kind: 'sql',
+        sql: 'select sys_reload_conf()',
+        params: [],
+      });
+    }
+  });
+
   it('adds the new address to KB_ALL_IP on all three hosts and sets KB_LOCALHOST_IP on the new one', () => {
     const ha = plan.steps.filter(
       (s) => s.action.kind === 'file-edit' && s.action.path.endsWith('/HAmodule.conf'),

@@ -2,17 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseInventory } from '../../../src/config/load-inventory';
 import type { ClusterConfig } from '../../../src/config/normalise-inventory';
-import { parseAddNodeParams, type AddNodeParams } from '../../../src/runbooks/add-node/add-node-params';
+import type { AddNodeParams } from '../../../src/runbooks/add-node/add-node-params';
+import { addNodeRunbook } from '../../../src/runbooks/add-node/add-node-runbook';
+import { resolveInput } from '../../../src/runbooks/prepare-run';
 import {
   hbaReplicationMethod,
   managerBackends,
   shellArrayValues,
   usesBackendApplicationName,
-  type AddNodeSnapshot,
   type HaModuleFact,
   type ManagerFacts,
   type NodeFacts,
-} from '../../../src/runbooks/add-node/add-node-snapshot';
+} from '../../../src/cluster/cluster-facts';
+import type { AddNodeSnapshot } from '../../../src/runbooks/add-node/add-node-snapshot';
 
 // The write-up's cluster (../shared/seed/000_2ee91a2c37649b80.txt) as the planner saw it just before
 // srv159 was added: srv127 primary, srv129 standby, kingbasecluster on both. Hand-built from the
@@ -211,7 +213,11 @@ export async function writeupCluster(): Promise<ClusterConfig> {
 
 /** `add-node --cluster ESHA --host 192.168.4.159`, through the real parameter parser. */
 export function writeupParams(cluster: ClusterConfig, input: Record<string, unknown> = {}): AddNodeParams {
-  const r = parseAddNodeParams({ cluster: 'ESHA', host: NEW_HOST, ...input }, { ESHA: cluster });
+  const r = resolveInput(
+    addNodeRunbook,
+    { cluster: 'ESHA', host: NEW_HOST, ...input },
+    { clusters: { ESHA: cluster } },
+  );
   if (!r.ok) throw new Error(`bad params: ${r.failure.message}`);
-  return r.params;
+  return r.params as AddNodeParams;
 }

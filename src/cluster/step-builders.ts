@@ -1,18 +1,19 @@
-import type { Action, Condition, FileEdit, Probe, SecretInsert, Step } from '../../core/plan';
-import type { FileFact } from './add-node-snapshot';
+import type { Action, Condition, FileEdit, Probe, SecretInsert, Step } from '../core/plan';
+import type { FileFact } from './cluster-facts';
 
-// Small builders for the add-node plan's steps, so the plan reads as a list of intentions.
+// Small builders for a plan's steps, so a runbook's plan reads as a list of intentions. A step
+// either only reads (`readOnly`: waits, verdicts) or changes something (`change`, `editFile`): then
+// it says how it is undone and how its effect is seen after a crash, and plans count it as a change.
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 /** No progress for this long fails a copy (a base backup reports at least every few seconds). */
 export const STALL_MS = 10 * MINUTE;
 
-export const fileExists: Condition = { kind: 'not', of: { kind: 'file-sha', sha256: null } };
 export const exitZero: Condition = { kind: 'exit-code', equals: 0 };
 
-/** A read-only step. */
-export function check(
+/** A step that changes nothing: a wait, a check, a verdict. */
+export function readOnly(
   id: string,
   title: string,
   target: string,
@@ -32,7 +33,11 @@ export function check(
   };
 }
 
-/** A mutating step: its undo and the probe that tells whether its effect is present. */
+/**
+ * A step that changes something: what reverses it (`[]` when an earlier step's undo already does,
+ * say so in the note) and the probe that tells whether its effect is present (read after a crash;
+ * it must stay present while the later steps of the plan run).
+ */
 export function change(
   id: string,
   title: string,
@@ -51,6 +56,30 @@ export function change(
     mutates: true,
     undo,
     effect,
+    ...(options.note !== undefined && { note: options.note }),
+  };
+}
+
+/**
+ * A change that is harmless to repeat and cannot be read back reliably (a pool's reload: a backend
+ * it was told about stays listed until a restart): run again after a crash instead of probed.
+ */
+export function repeatable(
+  id: string,
+  title: string,
+  target: string,
+  action: Action,
+  options: { timeoutMs?: number; note?: string } = {},
+): Step {
+  return {
+    id,
+    title,
+    target,
+    action,
+    timeoutMs: options.timeoutMs ?? MINUTE,
+    mutates: true,
+    undo: [],
+    idempotent: true,
     ...(options.note !== undefined && { note: options.note }),
   };
 }

@@ -1,20 +1,20 @@
 import type { Logger } from 'pino';
-import { kingbaseCommands } from '../../commands/kingbase-commands';
-import { systemClock } from '../adapters/system-clock';
 import type { Inventory } from '../config/normalise-inventory';
 import type { EnvOptions } from '../config/read-env-options';
 import type { Env } from '../config/resolve-secret';
 import { Engine } from '../engine/engine';
 import type { RunStore } from '../ports/run-store';
-import { createSlackApp } from '../slack/slack-app';
-import { SlackOutbox } from '../slack/slack-outbox';
-import { SlackSurface } from '../slack/slack-surface';
-import { UserGroups } from '../slack/user-groups';
-import { WebApiSlackApi } from '../slack/web-api-slack-api';
-import { createRunStore } from '../store/create-run-store';
-import { composeRuns, ENGINE_POLL_MS } from './compose-runs';
-import { healthHandler, startHealthServer } from './health-server';
-import { newInstanceId } from './instance-id';
+import type { ChatCommand } from '../chatops/chatops';
+import type { AnyRunbook } from '../runbooks/runbook';
+import { createSlackApp } from './slack-app';
+import { SlackOutbox } from './slack-outbox';
+import { SlackSurface } from './slack-surface';
+import { UserGroups } from './user-groups';
+import { WebApiSlackApi } from './web-api-slack-api';
+import { openStore } from '../app/open-store';
+import { composeRuns, ENGINE_POLL_MS } from '../app/compose-runs';
+import { healthHandler, startHealthServer } from '../app/health-server';
+import { newInstanceId } from '../app/instance-id';
 
 // Composition of the Slack bot: store, run service, engine (worker), paced outbox, Bolt app.
 
@@ -32,6 +32,10 @@ export interface BotOptions {
   readonly inventory: Inventory;
   readonly env: Env;
   readonly logger: Logger;
+  /** The `/kingbase` commands (commands/kingbase-commands.ts, or a test's). */
+  readonly commands: readonly ChatCommand[];
+  /** The runbooks offered (default: all of src/runbooks/index.ts). */
+  readonly runbooks?: readonly AnyRunbook[];
   /** Pacing of Slack calls per channel (tests may lower it). */
   readonly minIntervalMs?: number;
 }
@@ -40,13 +44,8 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   const { options, inventory, logger } = o;
   if (!options.SLACK_BOT_TOKEN) throw new Error('SLACK_BOT_TOKEN is not set');
   // Unique per process: two replicas on one host never take each other's runs for their own.
-  const owner = newInstanceId({ KBOPS_INSTANCE_ID: options.KBOPS_INSTANCE_ID });
-  const store = await createRunStore({
-    ...(options.KBOPS_STATE_DATABASE_URL !== undefined && { databaseUrl: options.KBOPS_STATE_DATABASE_URL }),
-    ...(options.KBOPS_STATE_DIR !== undefined && { dataDir: options.KBOPS_STATE_DIR }),
-    env: o.env,
-    instanceId: owner,
-  });
+  const owner = newInstanceId(options.KBOPS_INSTANCE_ID);
+  const store = await openStore(options, o.env, owner);
   // Filled once the Slack client exists; until then nobody is in any group (fail closed).
   const late: { surface?: SlackSurface; groups?: UserGroups } = {};
   const groupsOf = (user: string) => late.groups?.groupsOf(user) ?? [];
@@ -58,6 +57,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     surface: () => late.surface!,
     owner,
     onError: (what, err) => logger.error({ err }, `${what} failed`),
+    ...(o.runbooks && { runbooks: o.runbooks }),
   });
   const { deps, engine } = runs;
   const socketMode = options.SLACK_APP_TOKEN !== undefined;
@@ -85,12 +85,12 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     get surface() {
       return late.surface!;
     },
-    commands: kingbaseCommands(),
+    commands: o.commands,
     logger,
     healthz,
     onSocketState: (up) => (slack.socketUp = up),
   });
-  const outbox = new SlackOutbox(new WebApiSlackApi(app.client), systemClock, {
+  const outbox = new SlackOutbox(new WebApiSlackApi(app.client), deps.clock, {
     ...(o.minIntervalMs !== undefined && { minIntervalMs: o.minIntervalMs }),
     onError: (f) => logger.warn({ failure: f }, 'a Slack call was given up'),
   });

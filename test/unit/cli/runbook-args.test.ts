@@ -1,10 +1,16 @@
-import { addNodeCommand, EXIT, parseAddNodeArgs, type CommandIo } from '../../../src/cli/add-node-command';
+import { EXIT, type CommandIo } from '../../../src/cli/cli-io';
+import { planCommand } from '../../../src/cli/plan-command';
+import { parseRunbookArgs } from '../../../src/cli/runbook-args';
+import { addNodeRunbook } from '../../../src/runbooks/add-node/add-node-runbook';
 import { writeupCluster } from '../runbooks/writeup-snapshot';
 
-// `kbops [plan] add-node …` argument parsing: flags map to the runbook's input, values stay strings
-// (ports become numbers only when they are all digits), and anything unexpected stops with a message.
+// `kbops plan|run <runbook> …` argument parsing, from the runbook's input fields (add-node's here):
+// flags map to the input, values stay strings (ports become numbers only when they are all
+// digits), and anything unexpected stops with a message.
 
-describe('parseAddNodeArgs', () => {
+const parseAddNodeArgs = (argv: readonly string[]) => parseRunbookArgs(addNodeRunbook, argv);
+
+describe('parseRunbookArgs (add-node)', () => {
   it('maps every flag to its input key', () => {
     expect(
       parseAddNodeArgs([
@@ -96,7 +102,7 @@ describe('parseAddNodeArgs', () => {
   });
 });
 
-describe('addNodeCommand: usage errors', () => {
+describe('planCommand (add-node): usage errors', () => {
   const io = () => {
     const out: string[] = [];
     const err: string[] = [];
@@ -106,16 +112,17 @@ describe('addNodeCommand: usage errors', () => {
 
   it('exits 64 with the usage for a bad argument, before reading the cluster', async () => {
     const { sink, out, err } = io();
-    const code = await addNodeCommand(['--bogus'], {
+    const code = await planCommand(addNodeRunbook, ['--bogus'], 'plan', {
       inventory: { clusters: {} },
       env: {},
       io: sink,
-      planOnly: true,
+      store: {},
+      runbooks: [addNodeRunbook],
     });
     expect(code).toBe(64);
     expect(out).toEqual([]);
     expect(err.join('\n')).toBe(
-      'kbops: unknown argument "--bogus"\nusage: kbops plan add-node --cluster <name> --host <IPv4 or hostname> [--name <node name>] [--count-table <table>]…',
+      'kbops: unknown argument "--bogus"\nusage: kbops plan add-node --cluster <cluster> --host <host> [--name <node>] [--ssh-port <port>] [--sql-port <port>] [--cluster-path <path>] [--data-dir <path>] [--count-table <table>]…',
     );
   });
 
@@ -133,11 +140,12 @@ describe('addNodeCommand: usage errors', () => {
       ],
     ] as const) {
       const { sink, out, err } = io();
-      const code = await addNodeCommand([...argv, '--yes'], {
+      const code = await planCommand(addNodeRunbook, [...argv, '--yes'], 'run', {
         inventory: { clusters: { ESHA } },
         env: {},
         io: sink,
-        planOnly: false,
+        store: {},
+        runbooks: [addNodeRunbook],
       });
       expect(code).toBe(EXIT.usage);
       expect(out).toEqual([]);

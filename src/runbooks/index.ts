@@ -1,0 +1,9 @@
+import { addNodeRunbook } from './add-node/add-node-runbook';
+import type { AnyRunbook } from './runbook';
+
+// Every runbook kbops offers, one line each. Nothing else in kbops names a runbook: chat, modal,
+// CLI, console and help are generated from this list.
+export const RUNBOOKS: readonly AnyRunbook[] = [addNodeRunbook];
+
+export const runbookById = (runbooks: readonly AnyRunbook[], id: string): AnyRunbook | undefined =>
+  runbooks.find((r) => r.id === id);
