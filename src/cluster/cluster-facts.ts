@@ -13,7 +13,8 @@ export interface HaModuleFact extends FileFact {
   readonly hasNodeName: boolean;
 }
 
-export interface NodeFacts {
+/** Where a node is and where its files are: what every fact about it starts with. */
+export interface NodeLocation {
   readonly name: string;
   readonly host: string;
   readonly sshPort: number;
@@ -21,6 +22,9 @@ export interface NodeFacts {
   readonly dataDir: string;
   readonly binDir: string;
   readonly clusterPath: string;
+}
+
+export interface NodeFacts extends NodeLocation {
   /** null: it did not answer (see error). */
   readonly inRecovery: boolean | null;
   readonly error?: string;

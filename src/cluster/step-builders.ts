@@ -47,18 +47,25 @@ export function change(
   effect: { probe: Probe; present: Condition },
   options: { timeoutMs?: number; note?: string } = {},
 ): Step {
-  return {
-    id,
-    title,
-    target,
-    action,
-    timeoutMs: options.timeoutMs ?? MINUTE,
-    mutates: true,
-    undo,
-    effect,
-    ...(options.note !== undefined && { note: options.note }),
-  };
+  return { ...mutating(id, title, target, action, options), undo, effect };
 }
+
+/** What every mutating step has: the action, its bound, and why it is there. */
+const mutating = (
+  id: string,
+  title: string,
+  target: string,
+  action: Action,
+  options: { timeoutMs?: number; note?: string },
+) => ({
+  id,
+  title,
+  target,
+  action,
+  timeoutMs: options.timeoutMs ?? MINUTE,
+  mutates: true,
+  ...(options.note !== undefined && { note: options.note }),
+});
 
 /**
  * A change that is harmless to repeat and cannot be read back reliably (a pool's reload: a backend
@@ -71,17 +78,7 @@ export function repeatable(
   action: Action,
   options: { timeoutMs?: number; note?: string } = {},
 ): Step {
-  return {
-    id,
-    title,
-    target,
-    action,
-    timeoutMs: options.timeoutMs ?? MINUTE,
-    mutates: true,
-    undo: [],
-    idempotent: true,
-    ...(options.note !== undefined && { note: options.note }),
-  };
+  return { ...mutating(id, title, target, action, options), undo: [], idempotent: true };
 }
 
 /** A guarded, backed-up edit of a file; undone by putting the backup back (then `after`, e.g. a reload). */

@@ -1,4 +1,10 @@
-import type { FileFact, HaModuleFact, ManagerFacts, NodeFacts } from '../../cluster/cluster-facts';
+import type {
+  FileFact,
+  HaModuleFact,
+  ManagerFacts,
+  NodeFacts,
+  NodeLocation,
+} from '../../cluster/cluster-facts';
 
 // What the planner saw of the cluster and the new host: facts and file checksums only, never file
 // contents (a server's auto.conf can hold a password). Pure data: it is stored in the plan and
@@ -24,14 +30,7 @@ export interface PrimaryFacts {
   readonly slots: readonly { readonly name: string; readonly active: boolean }[];
 }
 
-export interface NewHostFacts {
-  readonly name: string;
-  readonly host: string;
-  readonly sshPort: number;
-  readonly sqlPort: number;
-  readonly dataDir: string;
-  readonly binDir: string;
-  readonly clusterPath: string;
+export interface NewHostFacts extends NodeLocation {
   readonly reachable: boolean;
   readonly sshError?: string;
   /** Why SSH failed, when the SSH adapter could tell (to give the right hint). */
