@@ -84,7 +84,13 @@ export async function prepareRun(runbook: AnyRunbook, input: unknown, o: Prepare
       preflight,
     };
     if (!checksPassed(preflight)) return base;
-    return { ...base, plan: runbook.plan({ params, facts, dialect, requester: o.requester, now }) };
+    const plan = runbook.plan({ params, facts, dialect, requester: o.requester, now });
+    // What the approvers must be is bound to the plan's hash: it must say what the runbook demands.
+    if (JSON.stringify(plan.approvals ?? null) !== JSON.stringify(runbook.approvals ?? null))
+      throw new Error(
+        `runbook ${runbook.id}: its plan demands ${JSON.stringify(plan.approvals ?? null)} of the approvers, the runbook ${JSON.stringify(runbook.approvals ?? null)}`,
+      );
+    return { ...base, plan };
   } finally {
     await connector.close();
   }

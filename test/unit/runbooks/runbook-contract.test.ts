@@ -4,7 +4,7 @@ import { demandedPolicy } from '../../../src/core/approval-policy';
 import { sealPlan } from '../../../src/core/plan';
 import { runUnattended } from '../../../src/engine/run-unattended';
 import { RUNBOOKS } from '../../../src/runbooks';
-import { resolveInput } from '../../../src/runbooks/prepare-run';
+import { prepareRun, resolveInput } from '../../../src/runbooks/prepare-run';
 import {
   chatUsage,
   cliUsage,
@@ -165,6 +165,25 @@ describe('what a runbook demands of its approvers', () => {
       },
     });
     expect(submitted).not.toHaveBeenCalled();
+  });
+});
+
+describe('prepareRun', () => {
+  it('refuses, as a fault, a plan that does not carry what its runbook demands of the approvers', async () => {
+    const ESHA = await writeupCluster();
+    const connector = {
+      close: jest.fn(async () => undefined),
+      sql: jest.fn(async () => ({ query: async () => ({ rows: [] }) })),
+    };
+    const demanding = tiny({ approvals: { min: 2, requesterExcluded: true } });
+    const o = { inventory: { clusters: { ESHA } }, requester: 'UA', connectorFor: () => connector as never };
+    await expect(prepareRun(demanding, { cluster: 'ESHA', node: 'srv127' }, o)).rejects.toThrow(
+      'runbook leave-note: its plan demands null of the approvers, the runbook {"min":2,"requesterExcluded":true}',
+    );
+    expect(connector.close).toHaveBeenCalled();
+    const plain = await prepareRun(tiny(), { cluster: 'ESHA', node: 'srv127' }, o);
+    expect(plain).toMatchObject({ ok: true, subject: 'leave a note on srv127 of ESHA' });
+    expect(plain.ok && plain.plan?.steps.map((s) => s.id)).toEqual(['write-note', 'read-note']);
   });
 });
 
