@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import type { Action, Condition, FileEdit, SealedPlan, Step } from './plan';
+import type { Condition, FileEdit, SealedPlan } from './plan';
 import { planIntact, SECRET_NAMES } from './plan';
+import { planProblems } from './plan-problems';
+
+export { planProblems } from './plan-problems';
 
 // Plans come back from storage and out of runbooks: both are checked here before anything runs one.
 // Objects are strict, since an unknown key would be hashed yet ignored by the executor.
@@ -62,6 +65,14 @@ const verdictCheckSchema = z.discriminatedUnion('kind', [
     probe: probeSchema,
     expect: conditionSchema,
     waitMs: z.number().int().min(0),
+    measure: z.string().min(1).optional(),
+    gate: z.literal(true).optional(),
+    failed: z
+      .strictObject({
+        says: z.string().min(1),
+        explain: z.strictObject({ target: z.string().min(1), argv: z.array(z.string()).min(1) }).optional(),
+      })
+      .optional(),
   }),
   z.strictObject({
     kind: z.literal('catch-up'),
@@ -83,6 +94,15 @@ const verdictCheckSchema = z.discriminatedUnion('kind', [
     database: z.string().min(1).optional(),
     waitMs: z.number().int().min(0),
   }),
+  z.strictObject({
+    kind: z.literal('lost-rows'),
+    name: z.string().min(1),
+    target: z.string().min(1),
+    countSql: z.string().min(1),
+    acknowledged: z.number().int().nonnegative(),
+    database: z.string().min(1).optional(),
+    waitMs: z.number().int().min(0),
+  }),
 ]);
 
 export const actionSchema = z.discriminatedUnion('kind', [
@@ -93,6 +113,7 @@ export const actionSchema = z.discriminatedUnion('kind', [
     okExitCodes: z.array(z.number().int()).min(1).optional(),
     refusedExitCodes: z.array(z.number().int().min(1)).min(1).optional(),
     progress: z.strictObject({ kind: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/) }).optional(),
+    on: z.string().min(1).optional(),
   }),
   z.strictObject({
     kind: z.literal('sql'),
@@ -127,8 +148,14 @@ export const actionSchema = z.discriminatedUnion('kind', [
     probe: probeSchema,
     until: conditionSchema,
     intervalMs: positiveMs,
+    on: z.string().min(1).optional(),
   }),
-  z.strictObject({ kind: z.literal('verify'), probe: probeSchema, expect: conditionSchema }),
+  z.strictObject({
+    kind: z.literal('verify'),
+    probe: probeSchema,
+    expect: conditionSchema,
+    on: z.string().min(1).optional(),
+  }),
   z.strictObject({ kind: z.literal('verdict'), checks: z.array(verdictCheckSchema).min(1) }),
 ]);
 
@@ -178,6 +205,7 @@ export const sealedPlanSchema = z.strictObject({
   approvals: z
     .strictObject({ min: z.number().int().min(1).max(10), requesterExcluded: z.boolean() })
     .optional(),
+  rollbackOnFailure: z.literal(true).optional(),
   steps: z.array(stepSchema),
   hash: sha256,
 });
@@ -197,101 +225,6 @@ export function parsePlan(input: unknown): ParsePlanResult {
   if (!planIntact(plan))
     problems.push('hash: the plan does not match its hash (it was changed after sealing)');
   return problems.length === 0 ? { ok: true, plan } : { ok: false, problems };
-}
-
-/** Rules across fields that the shape cannot say (for runbook tests too: the hash is not checked). */
-export function planProblems(plan: SealedPlan | Omit<SealedPlan, 'hash'>): string[] {
-  const problems: string[] = [];
-  const targets = Object.keys(plan.targets);
-  for (const [key, t] of Object.entries(plan.targets)) {
-    if (t.name !== key)
-      problems.push(`targets.${key}.name: is ${JSON.stringify(t.name)}, must equal its key`);
-  }
-  const seen = new Map<string, number>();
-  plan.steps.forEach((step, i) => {
-    const at = `steps[${i}] (${step.id})`;
-    const first = seen.get(step.id);
-    if (first !== undefined) problems.push(`${at}: id is already used by steps[${first}]`);
-    else seen.set(step.id, i);
-    if (!Object.hasOwn(plan.targets, step.target))
-      problems.push(
-        `${at}.target: ${JSON.stringify(step.target)} is not one of the targets (${targets.join(', ')})`,
-      );
-    if (step.mutates && step.undo === null) problems.push(`${at}.undo: a mutating step needs undo actions`);
-    if (!step.mutates && step.undo !== null) problems.push(`${at}.undo: must be null for a read-only step`);
-    if (step.mutates && step.effect === undefined && !step.idempotent)
-      problems.push(
-        `${at}.effect: a mutating step needs an effect probe (to resume after a crash), or to be idempotent`,
-      );
-    if (step.idempotent && step.effect !== undefined)
-      problems.push(`${at}.idempotent: an idempotent step is run again after a crash, never probed`);
-    actionProblems(step.action, `${at}.action`, plan.steps, i, problems);
-    (step.undo ?? []).forEach((a, j) => actionProblems(a, `${at}.undo[${j}]`, plan.steps, i, problems));
-    if (step.effect !== undefined) conditionProblems(step.effect.present, `${at}.effect.present`, problems);
-    if (step.stallMs !== undefined && step.stallMs > step.timeoutMs)
-      problems.push(`${at}.stallMs: ${step.stallMs} is more than the step's timeoutMs ${step.timeoutMs}`);
-    if (step.action.kind === 'file-edit' && step.action.backup === step.action.path)
-      problems.push(`${at}.action.backup: the backup cannot be the file itself`);
-  });
-  (plan.guards ?? []).forEach((g, i) => {
-    const at = `guards[${i}]`;
-    if (!Object.hasOwn(plan.targets, g.target))
-      problems.push(
-        `${at}.target: ${JSON.stringify(g.target)} is not one of the targets (${targets.join(', ')})`,
-      );
-    if (g.until !== undefined && !seen.has(g.until))
-      problems.push(`${at}.until: ${JSON.stringify(g.until)} is not a step of the plan`);
-    conditionProblems(g.expect, `${at}.expect`, problems);
-  });
-  return problems;
-}
-
-function actionProblems(
-  action: Action,
-  at: string,
-  steps: readonly Step[],
-  index: number,
-  problems: string[],
-): void {
-  if (action.kind === 'wait-until') conditionProblems(action.until, `${at}.until`, problems);
-  if (action.kind === 'verify') conditionProblems(action.expect, `${at}.expect`, problems);
-  if (action.kind !== 'file-restore') return;
-  // A restore puts back the backup an edit kept, so that edit must run first (or be this very step).
-  const j = steps.findIndex((s) => s.id === action.editStepId);
-  const edit = steps[j];
-  if (edit === undefined || j > index || edit.action.kind !== 'file-edit') {
-    problems.push(`${at}.editStepId: ${JSON.stringify(action.editStepId)} is not an earlier file-edit step`);
-    return;
-  }
-  if (edit.action.path !== action.path)
-    problems.push(`${at}.path: restores ${action.path} but step ${edit.id} edits ${edit.action.path}`);
-  if (edit.target !== steps[index]?.target)
-    problems.push(`${at}: restores on ${steps[index]?.target} but step ${edit.id} edits on ${edit.target}`);
-}
-
-function conditionProblems(c: Condition, at: string, problems: string[]): void {
-  switch (c.kind) {
-    case 'row-count':
-      if (c.min !== undefined && c.max !== undefined && c.min > c.max)
-        problems.push(`${at}: min ${c.min} is more than max ${c.max}`);
-      return;
-    case 'stdout-matches':
-      try {
-        new RegExp(c.pattern, 'm');
-      } catch {
-        problems.push(`${at}.pattern: /${c.pattern}/ is not a valid regular expression`);
-      }
-      return;
-    case 'all':
-    case 'any':
-      c.of.forEach((x, k) => conditionProblems(x, `${at}.of[${k}]`, problems));
-      return;
-    case 'not':
-      conditionProblems(c.of, `${at}.of`, problems);
-      return;
-    default:
-      return;
-  }
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

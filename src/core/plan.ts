@@ -83,6 +83,21 @@ export type VerdictCheck =
       readonly probe: Probe;
       readonly expect: Condition;
       readonly waitMs: number;
+      /**
+       * What the wait measures (e.g. 'failover time'): a pass then reports how long it took. A pass at
+       * the first look measured nothing (it was already so, e.g. after a resume) and says so.
+       */
+      readonly measure?: string;
+      /** The checks after it mean nothing if it fails (no promotion: nothing to look at): not run then. */
+      readonly gate?: true;
+      /**
+       * When it fails: what that means in plain words ("failover did NOT happen within 60 s"), and a
+       * read-only command whose last lines say why (the manager's log), shown with it.
+       */
+      readonly failed?: {
+        readonly says: string;
+        readonly explain?: { readonly target: string; readonly argv: readonly string[] };
+      };
     }
   | {
       /** Take the primary's WAL position, then wait until the standby has replayed up to it. */
@@ -103,6 +118,20 @@ export type VerdictCheck =
       readonly countSql: string; // one row, column "n", plus column "position"
       readonly standbyCountSql: string; // one row, column "n"
       readonly caughtUpSql: string;
+      readonly database?: string;
+      readonly waitMs: number;
+    }
+  | {
+      /**
+       * How many rows the old primary acknowledged are missing after a failover. A loss is reported,
+       * not failed: with asynchronous replication it is what the drill measures. Only a count that
+       * cannot be read fails the check (an unknown is never a pass). Retried until waitMs on errors.
+       */
+      readonly kind: 'lost-rows';
+      readonly name: string;
+      readonly target: string;
+      readonly countSql: string; // one row, column "n": how many of the acknowledged rows are present
+      readonly acknowledged: number;
       readonly database?: string;
       readonly waitMs: number;
     };
@@ -126,6 +155,8 @@ export type Action =
        */
       readonly refusedExitCodes?: readonly number[];
       readonly progress?: ProgressParser;
+      /** Run on this plan target instead of the step's (e.g. a pool's pcp tool in a data node's undo). */
+      readonly on?: string;
     }
   | {
       readonly kind: 'sql';
@@ -160,8 +191,19 @@ export type Action =
       readonly probe: Probe;
       readonly until: Condition;
       readonly intervalMs: number;
+      /** Key into Plan.targets: probe this target instead of the step's (e.g. another host's role). */
+      readonly on?: string;
     }
-  | { readonly kind: 'verify'; readonly probe: Probe; readonly expect: Condition }
+  | {
+      readonly kind: 'verify';
+      readonly probe: Probe;
+      readonly expect: Condition;
+      /**
+       * Key into Plan.targets: check a fact on another host than the step's, e.g. an undo that first
+       * makes sure the new primary is still in recovery before starting the old one again.
+       */
+      readonly on?: string;
+    }
   | { readonly kind: 'verdict'; readonly checks: readonly VerdictCheck[] };
 
 export interface Step {
@@ -227,6 +269,12 @@ export interface Plan {
    * never lower it (absent: the inventory's policy alone).
    */
   readonly approvals?: { readonly min: number; readonly requesterExcluded: boolean };
+  /**
+   * A failed step is rolled back at once whatever the inventory's autoRollback says: a plan that
+   * leaves the cluster worse than before when it stops half-way (a drill that stopped the primary)
+   * must be put back, not wait for a decision. Absent in plans made before it existed.
+   */
+  readonly rollbackOnFailure?: true;
   readonly steps: readonly Step[];
 }
 

@@ -175,11 +175,14 @@ class RunExecution {
     // it is known to have changed nothing (it refused up front, or one SQL statement failed).
     const undoNext = step.mutates && !outcome.unchanged ? index : index - 1;
     await this.apply('fail', reason, { undoNext });
-    if (this.deps.autoRollback(this.run)) {
+    // A plan may demand its own rollback (a drill that stopped the primary must put it back), which
+    // the inventory's policy cannot turn off: it was approved as part of the plan's hash.
+    const byPolicy = this.deps.autoRollback(this.run);
+    if (byPolicy || this.run.plan.rollbackOnFailure === true) {
       // Failing cleared our ownership; take the rollback straight back so no other worker can.
       const r = await this.deps.store.applyEvent(this.run.id, 'rollback', {
         actor: this.deps.owner,
-        reason: 'policy: roll back on failure',
+        reason: byPolicy ? 'policy: roll back on failure' : 'the plan rolls back on failure',
         claim: { owner: this.deps.owner, leaseMs: this.deps.leaseMs },
       });
       if (!r.ok) throw new StopError('lost');
@@ -256,8 +259,8 @@ class RunExecution {
               index,
               stepId: step.id,
               phase,
-              target: target.name,
               ...r,
+              target: r.target ?? target.name,
             }),
         });
         if (!outcome.ok) break;

@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
 import { evaluate } from '../core/conditions';
-import { applyEdit } from '../core/file-edits';
-import { quoteConfigValue, quoteConninfoValue } from '../dialects/dialect';
+import { failure, tail } from './action-outcome';
+import { runFileEdit, runFileRestore } from './run-file-edit';
 import { runVerdict } from './run-verdict';
 import type { Json } from '../core/json';
-import type { Action, Observation, Probe, ProgressReader, SealedPlan, Target } from '../core/plan';
+import type { Action, Condition, Observation, Probe, ProgressReader, SealedPlan, Target } from '../core/plan';
 import type { StepOutcome } from '../core/run';
 import { scrubText } from '../log/create-logger';
 import type { Clock } from '../ports/clock';
@@ -26,29 +24,8 @@ export interface ActionContext {
   /** Readers of command output the runbooks contribute, by the name a step's `progress` gives. */
   readonly progressReaders?: Readonly<Record<string, ProgressReader>>;
   /** A remote command's process group is known: journaled, so it can be reaped after a crash. */
-  readonly onRemoteStart?: (info: { pgid: number; nonce: string }) => void;
+  readonly onRemoteStart?: (info: { pgid: number; nonce: string; target?: string }) => void;
 }
-
-const TAIL_LINES = 20;
-const tail = (text: string): string => scrubText(text.trimEnd().split('\n').slice(-TAIL_LINES).join('\n'));
-
-const encodeSecret = (value: string, encoding: 'plain' | 'base64' | 'conninfo'): string =>
-  encoding === 'base64'
-    ? Buffer.from(value, 'utf8').toString('base64')
-    : encoding === 'conninfo'
-      ? quoteConfigValue(quoteConninfoValue(value)).slice(1, -1)
-      : value;
-
-/** Where a file-edit keeps the file's previous content, so that its undo can put it back. */
-export const backupPath = (plan: SealedPlan, path: string, stepId: string): string =>
-  `${path}.kbops-${plan.hash.slice(0, 12)}-${stepId}.bak`;
-
-const failure = (code: string, message: string, hint?: string, detail?: Json): StepOutcome => ({
-  ok: false,
-  kind: 'failure',
-  failure: { code, message, ...(hint !== undefined && { hint }) },
-  ...(detail !== undefined && { detail }),
-});
 
 export async function observe(probe: Probe, ctx: Omit<ActionContext, 'onProgress'>): Promise<Observation> {
   switch (probe.kind) {
@@ -82,7 +59,14 @@ async function runSsh(action: Extract<Action, { kind: 'ssh' }>, ctx: ActionConte
       ),
       unchanged: true,
     } as StepOutcome;
-  const shell = await ctx.connector.shell(ctx.target);
+  const target = action.on === undefined ? ctx.target : ctx.plan.targets[action.on];
+  if (target === undefined)
+    return {
+      ok: false,
+      kind: 'error',
+      failure: { code: 'plan-invalid', message: `the command names unknown target ${action.on}` },
+    };
+  const shell = await ctx.connector.shell(target);
   const stdin = action.stdinSecret ? `${await ctx.connector.secret(action.stdinSecret)}\n` : undefined;
   const onLine = reader
     ? (line: string) => {
@@ -94,7 +78,10 @@ async function runSsh(action: Extract<Action, { kind: 'ssh' }>, ctx: ActionConte
     signal: ctx.signal,
     ...(stdin !== undefined && { stdin }),
     ...(onLine && { onStdoutLine: onLine, onStderrLine: onLine }),
-    ...(ctx.onRemoteStart && { onStarted: ctx.onRemoteStart }),
+    // A crash leaves it to be reaped where it runs, which `on` may make another host than the step's.
+    ...(ctx.onRemoteStart && {
+      onStarted: (r: { pgid: number; nonce: string }) => ctx.onRemoteStart!({ ...r, target: target.name }),
+    }),
   });
   const detail = { exitCode: r.exitCode, stdout: tail(r.stdout), stderr: tail(r.stderr) };
   const ok = action.okExitCodes ?? [0];
@@ -125,158 +112,29 @@ async function runSsh(action: Extract<Action, { kind: 'ssh' }>, ctx: ActionConte
   );
 }
 
-/** What a file-edit keeps beside its backup: enough for its undo to prove the file is still its own. */
-interface BackupMeta {
-  readonly mode: number | null; // null: the edit created the file
-  readonly before: string | null;
-  readonly written: string;
-}
-
-const metaPath = (backup: string): string => `${backup}.meta`;
-const backupOf = (plan: SealedPlan, action: Extract<Action, { kind: 'file-edit' }>, stepId: string): string =>
-  action.backup ?? backupPath(plan, action.path, stepId);
-
-async function ensureDirOf(path: string, ctx: ActionContext): Promise<void> {
-  const shell = await ctx.connector.shell(ctx.target);
-  const r = await shell.exec(cmd('mkdir', '-p', '-m', '0700', '--', posix.dirname(path)), {
-    signal: ctx.signal,
-  });
-  if (r.exitCode !== 0)
-    throw new Error(`cannot make ${posix.dirname(path)} on ${ctx.target.name}: ${tail(r.stderr)}`);
-}
-
-async function runFileEdit(
-  action: Extract<Action, { kind: 'file-edit' }>,
-  stepId: string,
-  ctx: ActionContext,
-): Promise<StepOutcome> {
-  const files = await ctx.connector.files(ctx.target);
-  const current = await files.read(action.path, ctx.signal);
-  const sha = current?.sha256 ?? null;
-  const bak = backupOf(ctx.plan, action, stepId);
-  if (sha !== action.expectedSha256) {
-    // A retry or resume of this very edit finds its own result: nothing more to do.
-    const meta = await readMeta(files, bak, ctx.signal);
-    if (meta && sha === meta.written && meta.before === action.expectedSha256) {
-      return { ok: true, detail: { path: action.path, before: meta.before, changed: false } };
-    }
-    return {
-      ...failure(
-        'file-changed',
-        `${action.path} on ${ctx.target.name} changed since the plan was made`,
-        'someone edited it after the plan was approved: make a new plan so the edit is reviewed again',
-        { expected: action.expectedSha256, found: sha },
-      ),
-      unchanged: true,
-    } as StepOutcome;
-  }
-  const edited = applyEdit(current?.content.toString('utf8') ?? '', action.edit);
-  if (!edited.ok) return { ok: false, kind: 'failure', failure: edited.failure, unchanged: true };
-  let text = edited.content;
-  for (const s of action.secrets ?? []) {
-    const value = await ctx.connector.secret(s.secret);
-    text = text.split(s.token).join(encodeSecret(value, s.encoding));
-  }
-  const content = Buffer.from(text, 'utf8');
-  // The backup and the sha of what is about to be written exist before the file changes, so an
-  // undo can always tell "still ours" from "changed by someone since". Both are 0600: the old
-  // content may hold a password.
-  if (action.backup !== undefined) await ensureDirOf(bak, ctx);
-  if (current) await files.write(bak, current.content, { mode: 0o600, signal: ctx.signal });
-  const meta: BackupMeta = {
-    mode: current ? current.mode : null,
-    before: sha,
-    written: createHash('sha256').update(content).digest('hex'),
-  };
-  await files.write(metaPath(bak), Buffer.from(JSON.stringify(meta)), { mode: 0o600, signal: ctx.signal });
-  await files.write(action.path, content, {
-    ...(action.mode !== undefined ? { mode: action.mode } : current ? { mode: current.mode } : {}),
-    signal: ctx.signal,
-  });
-  return { ok: true, detail: { path: action.path, before: sha, changed: edited.changed } };
-}
-
-async function readMeta(
-  files: Awaited<ReturnType<Connector['files']>>,
-  bak: string,
-  signal: AbortSignal,
-): Promise<BackupMeta | null> {
-  const f = await files.read(metaPath(bak), signal);
-  if (!f) return null;
-  try {
-    const m = JSON.parse(f.content.toString('utf8')) as BackupMeta;
-    return typeof m.written === 'string' ? m : null;
-  } catch {
-    return null;
-  }
-}
-
-async function runFileRestore(
-  action: Extract<Action, { kind: 'file-restore' }>,
-  ctx: ActionContext,
-): Promise<StepOutcome> {
-  const edit = ctx.plan.steps.find((s) => s.id === action.editStepId);
-  if (!edit || edit.action.kind !== 'file-edit') {
-    return {
-      ok: false,
-      kind: 'error',
-      failure: { code: 'plan-invalid', message: `no file-edit step ${action.editStepId}` },
-    };
-  }
-  const files = await ctx.connector.files(ctx.target);
-  const bak = backupOf(ctx.plan, edit.action, action.editStepId);
-  const now = await files.read(action.path, ctx.signal);
-  const nowSha = now?.sha256 ?? null;
-  const meta = await readMeta(files, bak, ctx.signal);
-  const cleanUp = async () => {
-    await files.remove(bak, ctx.signal);
-    await files.remove(metaPath(bak), ctx.signal);
-  };
-  // The edit never landed (or was undone already): the file is as the plan found it.
-  if (nowSha === edit.action.expectedSha256) {
-    await cleanUp();
-    return { ok: true, detail: { path: action.path, unchanged: true } };
-  }
-  if (!meta || nowSha !== meta.written) {
-    return failure(
-      'not-ours',
-      `${action.path} on ${ctx.target.name} is not what this run wrote (someone changed it since): left as it is`,
-      meta
-        ? `compare it with the content before the run, kept in ${bak}, and restore by hand if right`
-        : 'kbops has no record of writing it; check the file by hand',
-      { found: nowSha },
-    );
-  }
-  if (meta.before === null) {
-    await files.remove(action.path, ctx.signal); // the edit created it, and it is still exactly that
-    await cleanUp();
-    return { ok: true, detail: { path: action.path, removed: true } };
-  }
-  const backup = await files.read(bak, ctx.signal);
-  if (!backup || backup.sha256 !== meta.before) {
-    return failure(
-      'backup-missing',
-      `the backup ${bak} is missing or not the content before the run, so ${action.path} cannot be restored`,
-      'restore it by hand',
-    );
-  }
-  await files.write(action.path, backup.content, { mode: meta.mode ?? backup.mode, signal: ctx.signal });
-  await cleanUp();
-  return { ok: true, detail: { path: action.path, restored: backup.sha256 } };
-}
-
 async function runCondition(
-  probe: Probe,
-  until: Parameters<typeof evaluate>[0],
+  action: Extract<Action, { kind: 'wait-until' | 'verify' }>,
+  until: Condition,
   ctx: ActionContext,
   intervalMs: number | undefined,
 ): Promise<StepOutcome> {
+  // `on` probes another target than the step's, e.g. an undo that first checks the new primary.
+  const target = action.on === undefined ? ctx.target : ctx.plan.targets[action.on];
+  if (target === undefined)
+    return {
+      ok: false,
+      kind: 'error',
+      failure: { code: 'plan-invalid', message: `the check names unknown target ${action.on}` },
+    };
+  const sub = { ...ctx, target };
+  // Saying where matters when it is not the step's own host: the reader would look there otherwise.
+  const where = action.on === undefined ? '' : `on ${target.name}: `;
   for (;;) {
-    const seen = await observe(probe, ctx);
+    const seen = await observe(action.probe, sub);
     const r = evaluate(until, seen);
     if (r.ok) return { ok: true };
-    if (intervalMs === undefined) return failure('check-failed', r.reason);
-    ctx.onProgress({ message: `waiting: ${r.reason}` });
+    if (intervalMs === undefined) return failure('check-failed', `${where}${r.reason}`);
+    ctx.onProgress({ message: `waiting: ${where}${r.reason}` });
     await ctx.clock.sleep(intervalMs, ctx.signal); // the step timeout ends the wait through the signal
   }
 }
@@ -312,9 +170,9 @@ export async function runAction(action: Action, stepId: string, ctx: ActionConte
     case 'file-restore':
       return runFileRestore(action, ctx);
     case 'wait-until':
-      return runCondition(action.probe, action.until, ctx, action.intervalMs);
+      return runCondition(action, action.until, ctx, action.intervalMs);
     case 'verify':
-      return runCondition(action.probe, action.expect, ctx, undefined);
+      return runCondition(action, action.expect, ctx, undefined);
     case 'verdict':
       return runVerdict(action.checks, ctx);
   }

@@ -7,6 +7,7 @@ import {
   duration,
   IDEMPOTENT_LINE,
   renderPlan,
+  ROLLS_BACK_ON_FAILURE,
   wrappersIn,
 } from '../core/render-plan';
 import { chunkLines, fitMessage, SLACK_LIMITS, truncateText } from './limits';
@@ -94,6 +95,8 @@ function introBlocks(plan: SealedPlan): KnownBlock[] {
   about.push(
     `*Steps:* ${plan.steps.length} (${mutating} change something, ${plan.steps.length - mutating} read-only), each with its undo`,
   );
+  // Approvers should know the run will not wait for their decision once a step fails.
+  if (plan.rollbackOnFailure) about.push(`*On failure:* ${esc(ROLLS_BACK_ON_FAILURE)}`);
   const targets = chunkLines(targetLines(plan).map(esc), SLACK_LIMITS.sectionText - 20, true);
   return [
     header(`Full plan · ${plan.runbook.id} v${plan.runbook.version} · ${plan.cluster}`),
