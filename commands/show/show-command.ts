@@ -1,6 +1,6 @@
 import { shownInput, type ChatCommand } from '../../src/chatops/chatops';
 import { mayRead, runIdArg, usageProblem } from '../../src/chatops/command-args';
-import { rootMessage } from '../../src/chatops/run-messages';
+import { currentRoot } from '../../src/chatops/run-messages';
 
 const USAGE = 'show <run>';
 
@@ -23,10 +23,6 @@ export const showCommand: ChatCommand = {
       );
     if (!(await mayRead(ctx, cluster, 'show'))) return;
     // The run's root message as its thread shows it now (subject, state, preflight, votes, buttons).
-    await ctx.surface.ephemeral(
-      channel,
-      user,
-      rootMessage(run, ctx.deps.clock.now(), await ctx.deps.runs.tally(run)),
-    );
+    await ctx.surface.ephemeral(channel, user, await currentRoot(run, ctx.deps));
   },
 };

@@ -54,10 +54,12 @@ export interface ComposeOptions {
   /** The runbooks offered (default: all of src/runbooks/index.ts). */
   readonly runbooks?: readonly AnyRunbook[];
   /**
-   * The CLI's `--yes`: `approver` alone approves, and only on clusters whose inventory allows
-   * unattended runs (checked by the caller); a failed run is rolled back only when asked.
+   * The CLI's `--yes`, only on clusters whose inventory allows unattended runs (checked by the
+   * caller): one approval suffices unless the plan demands more. `approver` alone approves; without
+   * it, the people named with `--approve-as`, who must be among the cluster's approvers. A failed
+   * run is rolled back only when asked.
    */
-  readonly unattended?: { readonly approver: string; readonly rollbackOnFailure: boolean };
+  readonly unattended?: { readonly approver?: string; readonly rollbackOnFailure: boolean };
 }
 
 /** Every runbook's progress readers by name; two runbooks may not give one name two meanings. */
@@ -88,12 +90,13 @@ export function composeRuns(o: ComposeOptions): ComposedRuns {
   const policyFor = (name: string): RunPolicy => {
     const policy = runPolicyFor(clusterOf(name));
     if (!o.unattended) return policy;
+    const { approver, rollbackOnFailure } = o.unattended;
     return {
       ...policy,
       required: 1,
-      approvers: { users: [o.unattended.approver], groups: [] },
+      approvers: approver === undefined ? policy.approvers : { users: [approver], groups: [] },
       allowSelfApproval: true,
-      autoRollback: o.unattended.rollbackOnFailure,
+      autoRollback: rollbackOnFailure,
     };
   };
   const connectorFor = (run: { cluster: string }) => new ClusterConnector(clusterOf(run.cluster), o.env);
@@ -109,9 +112,10 @@ export function composeRuns(o: ComposeOptions): ComposedRuns {
     notify: (...args) => {
       if (!o.surface) return;
       const surface = o.surface;
-      (threadNotifier ??= new ThreadNotifier(surface(), systemClock, (err) =>
-        o.onError('thread', err),
-      )).notify(...args);
+      (threadNotifier ??= new ThreadNotifier(surface(), systemClock, (err) => o.onError('thread', err), {
+        policyOf: (plan) => runs.policyOf(plan),
+        runbooks,
+      })).notify(...args);
     },
   };
   // One switch for SIGTERM: the engine flips it, every execution stops at its current step.

@@ -2,7 +2,7 @@ import type { Json } from '../core/json';
 import type { Run } from '../core/run';
 import { audit, refuse, say, shownInput, type CommandContext } from './chatops';
 import { canOperateIn, isMember, unverifiedRefusal, type Principals } from './cluster-access';
-import { rootMessage } from './run-messages';
+import { currentRoot } from './run-messages';
 
 // Button clicks on a run's root message. The value is only the run id: who clicked is checked
 // again here, whatever the message showed them.
@@ -92,6 +92,5 @@ async function dispatch(action: RunAction, run: Run, ctx: CommandContext, planHa
 export async function refreshRoot(run: Run, ctx: CommandContext): Promise<void> {
   const slack = run.meta.slack as { channel?: Json; ts?: Json } | undefined;
   if (typeof slack?.channel !== 'string' || typeof slack.ts !== 'string') return;
-  const tally = await ctx.deps.runs.tally(run);
-  await ctx.surface.update(slack.channel, slack.ts, rootMessage(run, ctx.deps.clock.now(), tally));
+  await ctx.surface.update(slack.channel, slack.ts, await currentRoot(run, ctx.deps));
 }

@@ -1,4 +1,6 @@
+import type { ApprovalPolicy } from '../core/approval-policy';
 import type { Json } from '../core/json';
+import type { SealedPlan } from '../core/plan';
 import type { Run, StoredEvent } from '../core/run';
 import type { Clock } from '../ports/clock';
 import type { Notifier } from '../ports/notifier';
@@ -10,13 +12,23 @@ import {
   verdictChecks,
 } from '../render/run-progress';
 import { progressBar } from '../render/run-progress';
+import type { AnyRunbook } from '../runbooks/runbook';
 import type { ChatSurface } from './chat-surface';
 import { say } from './chatops';
+import { FOLLOW_UP_STATES, followUpMessageFor } from './follow-ups';
 import { rootMessage } from './run-messages';
 
 // A run's life in its thread: the root message kept current, one reply per step start and
 // finish, a base-backup bar updated in place, the verdict card, and on failure the reason with
-// its hint and the Roll back / Retry buttons. notify() only queues: the executor never waits.
+// its hint and the Roll back / Retry buttons, and once it ends, what the runbooks offer to do
+// next. notify() only queues: the executor never waits.
+
+export interface ThreadOptions {
+  /** The run's effective policy, so the redrawn root keeps saying what it needs. */
+  readonly policyOf?: (plan: SealedPlan) => Pick<ApprovalPolicy, 'required' | 'allowSelfApproval'>;
+  /** Every registered runbook: each is asked what could follow a run that ended. */
+  readonly runbooks?: readonly AnyRunbook[];
+}
 
 export class ThreadNotifier implements Notifier {
   private chain: Promise<void> = Promise.resolve();
@@ -26,6 +38,7 @@ export class ThreadNotifier implements Notifier {
     private readonly surface: ChatSurface,
     private readonly clock: Clock,
     private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly options: ThreadOptions = {},
   ) {}
 
   notify(e: StoredEvent, run: Run): void {
@@ -37,9 +50,20 @@ export class ThreadNotifier implements Notifier {
     const reply = (m: { text: string; blocks?: readonly unknown[] }) =>
       this.queue(() => this.surface.post(channel, m, root).then(() => undefined));
     switch (ev.type) {
-      case 'state':
-        this.queue(() => this.surface.update(channel, root, rootMessage(run, this.clock.now())));
+      case 'state': {
+        const policy = this.options.policyOf?.(run.plan);
+        this.queue(() =>
+          this.surface.update(channel, root, rootMessage(run, this.clock.now(), policy ? { policy } : {})),
+        );
+        const ended = ev.to;
+        if (FOLLOW_UP_STATES.has(ended))
+          // After the step replies and the verdict, which were queued before this event.
+          this.queue(async () => {
+            const offers = followUpMessageFor(run, ended, this.options.runbooks ?? [], this.onError);
+            if (offers) await this.surface.post(channel, offers, root);
+          });
         return;
+      }
       case 'step-started':
         reply(stepStartedReply(run, ev.index, ev.phase));
         return;

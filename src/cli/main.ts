@@ -17,8 +17,10 @@ const usage = (runbooks: readonly AnyRunbook[]): string => `usage: kbops <comman
 
   plan <runbook> <flags>
            preflight and the exact plan; changes nothing
-  run <runbook> <flags> --yes [--no-rollback]
-           run it now (clusters with allowUnattendedCli), with progress and a verdict
+  run <runbook> <flags> --yes [--no-rollback] [--approve-as <user>]…
+           run it now (clusters with allowUnattendedCli), with progress and a verdict; a runbook
+           that needs several approvers, or excludes its requester, needs each of them named
+           with --approve-as (a Slack user id among the cluster's approvers, once per person)
   <runbook> <flags> [--yes]
            the same as run
   runs     the latest runs and their states
@@ -34,7 +36,7 @@ runbooks:
 ${runbooks.map((r) => `  ${cliUsage(r)}\n           ${r.summary}`).join('\n')}
 
 exit codes: 0 ok, 1 run failed, 2 configuration, 3 preflight failed, 4 rollback failed,
-5 cluster locked, 64 usage, 130 cancelled`;
+5 cluster locked, 64 usage (approvers missing or not allowed included), 130 cancelled`;
 
 /** What the CLI offers beyond its own verbs: the runbooks, and the chat commands for `console`. */
 export interface CliFront {

@@ -25,6 +25,9 @@ export interface PlanCommandContext {
   readonly runbooks: readonly AnyRunbook[];
 }
 
+/** Refusals of the named approvers (or of their absence), before anything was stored: what was typed is wrong. */
+const APPROVER_REFUSALS = new Set(['needs-approvers', 'duplicate-approver', 'self-approval', 'not-approver']);
+
 const requester = (): string => `cli:${userInfo().username}@${hostname()}`;
 
 export async function planCommand(
@@ -35,10 +38,13 @@ export async function planCommand(
 ): Promise<number> {
   const { io } = ctx;
   const args = parseRunbookArgs(runbook, argv);
+  const usage = `usage: kbops ${mode} ${cliUsage(runbook)}${mode === 'run' ? ' --yes [--approve-as <user>]…' : ''}`;
   if (!args.ok) {
-    io.err(
-      `kbops: ${args.message}\nusage: kbops ${mode} ${cliUsage(runbook)}${mode === 'run' ? ' --yes' : ''}`,
-    );
+    io.err(`kbops: ${args.message}\n${usage}`);
+    return EXIT.usage;
+  }
+  if (args.approvers.length > 0 && (mode === 'plan' || !args.yes)) {
+    io.err(`kbops: --approve-as names who approves a run: it goes with run … --yes\n${usage}`);
     return EXIT.usage;
   }
   const prepared = await prepareRun(runbook, args.input, {
@@ -73,13 +79,18 @@ export async function planCommand(
     );
     return EXIT.config;
   }
-  return runNow(plan, cluster, { rollback: args.rollback, subject: prepared.subject }, ctx);
+  return runNow(
+    plan,
+    cluster,
+    { rollback: args.rollback, subject: prepared.subject, approvers: args.approvers },
+    ctx,
+  );
 }
 
 async function runNow(
   plan: SealedPlan,
   cluster: ClusterConfig,
-  o: { rollback: boolean; subject: string },
+  o: { rollback: boolean; subject: string; approvers: readonly string[] },
   ctx: PlanCommandContext,
 ): Promise<number> {
   const { io } = ctx;
@@ -99,7 +110,11 @@ async function runNow(
       owner,
       onError: (what, err) => io.err(`kbops: ${what}: ${err instanceof Error ? err.message : String(err)}`),
       runbooks: ctx.runbooks,
-      unattended: { approver: plan.requester, rollbackOnFailure: o.rollback },
+      // Named approvers are checked against the cluster's approvers; otherwise the requester approves.
+      unattended:
+        o.approvers.length > 0
+          ? { rollbackOnFailure: o.rollback }
+          : { approver: plan.requester, rollbackOnFailure: o.rollback },
     });
     const r = await runUnattended(plan, {
       runs,
@@ -107,12 +122,17 @@ async function runNow(
       store,
       owner,
       meta: { subject: o.subject },
+      approvers: o.approvers,
       onCreated: (run) => io.out(`\nrun ${run.id}: ${plan.steps.length} steps`),
       ...(io.interrupted && { cancelled: io.interrupted }),
     });
     if (!r.ok) {
       io.err(`kbops: ${r.failure.message}${r.failure.hint ? `\n  ${r.failure.hint}` : ''}`);
-      return r.failure.code === 'cluster-locked' ? EXIT.locked : EXIT.failed;
+      return r.failure.code === 'cluster-locked'
+        ? EXIT.locked
+        : APPROVER_REFUSALS.has(r.failure.code)
+          ? EXIT.usage
+          : EXIT.failed;
     }
     return exitFor(r.run);
   } finally {

@@ -54,6 +54,15 @@ export function plainMrkdwn(text: string): string {
     .replace(/&amp;/g, '&');
 }
 
+/** Values longer than this (a follow-up offer's JSON) are shown cut: the message above says what it plans. */
+const SHOWN_VALUE = 40;
+
+/** `[3] Approve (run.approve RABCD2345)`: one button as the console lists it. */
+export function buttonLine(n: number, b: ShownButton): string {
+  const value = b.value.length > SHOWN_VALUE ? `${b.value.slice(0, SHOWN_VALUE - 1)}…` : b.value;
+  return `[${n}] ${b.label} (${b.actionId}${value === '' ? '' : ` ${value}`})`;
+}
+
 export class ConsoleSurface implements ChatSurface {
   private seq = 0;
   private choice = 0;
@@ -104,6 +113,13 @@ export class ConsoleSurface implements ChatSurface {
     if (!b) return undefined;
     const { ts: _ts, ...shown } = b;
     return shown;
+  }
+
+  /** The newest button shown now whose label is `label` (any case): `press Approve` in a script. */
+  buttonLabelled(label: string): number | undefined {
+    const want = label.trim().toLowerCase();
+    const hits = [...this.buttons.entries()].filter(([, b]) => b.label.toLowerCase() === want);
+    return hits.length === 0 ? undefined : Math.max(...hits.map(([n]) => n));
   }
 
   /** Every button shown now, by choice number. */
@@ -164,7 +180,7 @@ export class ConsoleSurface implements ChatSurface {
               ...(typeof b.block_id === 'string' && { blockId: b.block_id }),
             };
             if (ts !== undefined) this.buttons.set(k, { ...shown, ts });
-            lines.push(`[${k}] ${label} (${shown.actionId} ${shown.value})`);
+            lines.push(buttonLine(k, shown));
           }
           break;
         }

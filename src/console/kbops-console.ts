@@ -4,11 +4,13 @@ import { createInterface } from 'node:readline';
 import type { Inventory } from '../config/normalise-inventory';
 import type { Env } from '../config/resolve-secret';
 import { routeKingbase, type ChatCommand, type CommandContext } from '../chatops/chatops';
+import { handleFollowUp } from '../chatops/follow-ups';
 import { handleRunAction, RUN_ACTIONS, type RunAction } from '../chatops/run-actions';
+import { FOLLOW_UP_ACTION } from '../render/follow-up-message';
 import { planHashFromBlockId } from '../render/run-buttons';
 import type { AnyRunbook } from '../runbooks/runbook';
 import { openStore, type StoreOptions } from '../app/open-store';
-import { ConsoleSurface, type TextSink } from './console-surface';
+import { buttonLine, ConsoleSurface, type TextSink } from './console-surface';
 import { composeRuns } from '../app/compose-runs';
 
 // The chat-ops bot without Slack: the same `/kingbase` commands, buttons and run thread, drawn as
@@ -39,7 +41,7 @@ export interface ConsoleOptions {
 const HELP = `console commands:
   /kingbase <sub-command> …   as the current user, in channel ${CONSOLE_CHANNEL}
   as <USER>                   switch user (e.g. as UCAROL)
-  press <n>                   press button [n] as the current user
+  press <n> | press <label>   press button [n] (or the newest one labelled so) as the current user
   buttons                     the buttons shown now
   wait                        until no run is approved, running or rolling back
   help | quit`;
@@ -69,8 +71,13 @@ export async function runConsole(o: ConsoleOptions): Promise<void> {
   const ctx = (): CommandContext => ({ deps: gated, actor: { user, channel: CONSOLE_CHANNEL }, surface });
 
   const press = async (arg: string) => {
-    const b = /^\d+$/.test(arg) ? surface.button(Number(arg)) : undefined;
+    const n = /^\d+$/.test(arg) ? Number(arg) : surface.buttonLabelled(arg);
+    const b = n === undefined ? undefined : surface.button(n);
     if (!b) return note(`No button [${arg}] is shown now (type \`buttons\` to list them).`);
+    if (b.actionId === FOLLOW_UP_ACTION) {
+      note(`* ${user} pressed ${b.label} (${b.actionId})`);
+      return handleFollowUp(b.value, ctx());
+    }
     if (!(RUN_ACTIONS as readonly string[]).includes(b.actionId))
       return note(`Button [${arg}] (${b.actionId}) does nothing here.`);
     note(`* ${user} pressed ${b.label} (${b.actionId} ${b.value})`);
@@ -109,7 +116,7 @@ export async function runConsole(o: ConsoleOptions): Promise<void> {
       else note('Usage: as <USER> (a user id such as UCAROL)');
     } else if (word === 'press') await press(arg);
     else if (word === 'buttons') {
-      const shown = [...surface.shown()].map(([n, b]) => `[${n}] ${b.label} (${b.actionId} ${b.value})`);
+      const shown = [...surface.shown()].map(([n, b]) => buttonLine(n, b));
       note(shown.length > 0 ? shown.join('\n') : 'No buttons are shown.');
     } else if (word === 'wait') await waitIdle();
     else if (word === 'quit' || word === 'exit') return false;

@@ -1,4 +1,4 @@
-import type { Tally } from '../core/approval-policy';
+import type { ApprovalPolicy, Tally } from '../core/approval-policy';
 import { planIntact } from '../core/plan';
 import type { Run } from '../core/run';
 import type { Check } from '../core/check';
@@ -33,6 +33,15 @@ export function approvalsText(tally: Tally | null): string {
   if (tally.rejectedBy !== undefined) return `rejected by ${mention(tally.rejectedBy)}`;
   const by = tally.count > 0 ? ` by ${tally.approvers.map(mention).join(', ')}` : '';
   return `${tally.count} of ${tally.needed} approved${by}`;
+}
+
+/**
+ * "needs 2 approvals (the requester cannot approve)": what the run's effective policy (the
+ * inventory's, raised by what the plan demands) asks of its approvers, for the root's policyText.
+ */
+export function approvalDemandText(policy: Pick<ApprovalPolicy, 'required' | 'allowSelfApproval'>): string {
+  const needs = `needs ${plural(policy.required, 'approval')}`;
+  return policy.allowSelfApproval ? needs : `${needs} (the requester cannot approve)`;
 }
 
 /** Preflight in a few lines: failures and warnings each with their hint, passes by name only. */

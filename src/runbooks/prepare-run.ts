@@ -80,7 +80,7 @@ export async function prepareRun(runbook: AnyRunbook, input: unknown, o: Prepare
       cluster,
       params,
       facts,
-      subject: runbook.subject(params),
+      subject: runbook.subject(params, facts),
       preflight,
     };
     if (!checksPassed(preflight)) return base;

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { ClusterConfig } from '../config/normalise-inventory';
 import type { Check } from '../core/check';
 import type { ProgressReader, SealedPlan } from '../core/plan';
+import type { Json } from '../core/json';
 import type { Failure } from '../core/run';
+import type { RunState } from '../core/run-state';
 import type { Dialect } from '../dialects/dialect';
 import type { Connector } from '../ports/connector';
 
@@ -68,6 +70,27 @@ export interface PlanInput<P, F> {
   readonly now: Date;
 }
 
+/** A run that has come to an end, as every runbook is told of it (to offer what could follow). */
+export interface FinishedRun {
+  /** The id of the runbook that made its plan. */
+  readonly runbook: string;
+  readonly cluster: string;
+  /** The plan's params, as the plan records them. */
+  readonly params: Readonly<Record<string, Json>>;
+  /** Where it ended: succeeded, failed, cancelled, rolled_back or rollback_failed. */
+  readonly state: RunState;
+  /** Ids of the steps that completed, in order (undone since, when the run was rolled back). */
+  readonly stepsDone: readonly string[];
+}
+
+/** A new run of the offering runbook, offered as a button in the finished run's thread. */
+export interface FollowUp {
+  /** The button's text: at most 30 characters ("Plan a failover test"). */
+  readonly label: string;
+  /** The offering runbook's input, cluster included, checked again when the button is pressed. */
+  readonly values: Readonly<Record<string, string | number>>;
+}
+
 export interface Runbook<P = unknown, F = unknown> {
   /** The verb: `/kingbase <id>`, `kbops plan <id>`; lower-case letters, digits and -. */
   readonly id: string;
@@ -87,10 +110,19 @@ export interface Runbook<P = unknown, F = unknown> {
   preflight(facts: F, params: P, dialect: Dialect): readonly Check[];
   /** Pure: the sealed plan. Called only when preflight passed. */
   plan(input: PlanInput<P, F>): SealedPlan;
-  /** "add srv159 (192.168.4.159) to ESHA": plain text, for lists and thread titles. */
-  subject(params: P): string;
+  /**
+   * "add srv159 (192.168.4.159) to ESHA": plain text, for lists and thread titles. Before the facts
+   * are read (a request just typed) without them; with them for the run's own title.
+   */
+  subject(params: P, facts?: F): string;
   /** Readers of command output lines a plan's steps name in `progress.kind`. */
   readonly progress?: Readonly<Record<string, ProgressReader>>;
+  /**
+   * Pure: runs of this runbook worth offering after `done` ends (a run of any runbook, this one
+   * included); none by default. Only chat words and options may be given: values a person could
+   * type, since pressing the button is checked exactly as typing them.
+   */
+  followUps?(done: FinishedRun): readonly FollowUp[];
 }
 
 /** Any runbook, as the registry and the front ends hold it. */
@@ -140,6 +172,9 @@ export function cliUsage(runbook: AnyRunbook): string {
   return [runbook.id, ...flags].join(' ');
 }
 
+/** Flags `kbops run` takes for itself, whatever the runbook (a field may not take them). */
+const CLI_FLAGS: readonly string[] = ['yes', 'no-rollback', 'approve-as'];
+
 /** What is wrong with a runbook's description (checked by the registry's test and at start). */
 export function runbookProblems(runbook: AnyRunbook): string[] {
   const problems: string[] = [];
@@ -158,6 +193,8 @@ export function runbookProblems(runbook: AnyRunbook): string[] {
   if (positions.some((p, i) => p !== i)) problems.push(`${at}: positions must be 0, 1, 2… in field order`);
   const flags = fields.map(flagOf);
   if (new Set(flags).size !== flags.length) problems.push(`${at}: two fields share a CLI flag`);
+  const reserved = flags.filter((f) => CLI_FLAGS.includes(f));
+  if (reserved.length > 0) problems.push(`${at}: --${reserved.join(', --')} is the CLI's own flag`);
   if (runbook.approvals && runbook.approvals.min < 1)
     problems.push(`${at}: approvals.min must be at least 1`);
   return problems;

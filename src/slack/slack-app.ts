@@ -3,11 +3,13 @@ import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@s
 import type { Logger } from 'pino';
 import type { ChatSurface } from '../chatops/chat-surface';
 import { routeKingbase, type ChatCommand, type ChatopsDeps } from '../chatops/chatops';
+import { handleFollowUp } from '../chatops/follow-ups';
 import type { FormValues } from '../chatops/runbook-form';
 import { handleRunAction, RUN_ACTIONS, type RunAction } from '../chatops/run-actions';
+import { FOLLOW_UP_ACTION } from '../render/follow-up-message';
 import { planHashFromBlockId } from '../render/run-buttons';
 
-// The Bolt app: `/kingbase` and the run buttons. Every request is acknowledged at once and the
+// The Bolt app: `/kingbase`, the run buttons and the follow-up offers. Every request is acknowledged at once and the
 // work runs after the ack, never inside Slack's 3 s window. Socket Mode when an app-level token is
 // given, the HTTP receiver (signature always verified) otherwise.
 
@@ -121,6 +123,20 @@ export function createSlackApp(o: SlackAppOptions): App {
         { deps: o.deps, actor: { user: body.user.id, channel }, surface: o.surface },
         hash,
       ),
+    );
+  });
+  // A follow-up offer pressed: a request by the presser, as if typed (the value is checked again).
+  app.action(FOLLOW_UP_ACTION, async ({ ack, body, action }) => {
+    await ack();
+    if (body.type !== 'block_actions' || action.type !== 'button' || !('action_ts' in action)) return;
+    const channel = body.channel?.id ?? body.container?.channel_id ?? '';
+    if (!once.first(`offer:${body.user.id}:${action.value ?? ''}:${action.action_ts}`)) return;
+    background('follow-up', () =>
+      handleFollowUp(action.value ?? '', {
+        deps: o.deps,
+        actor: { user: body.user.id, channel },
+        surface: o.surface,
+      }),
     );
   });
   // One handler for every command's form: the callback id names the command.

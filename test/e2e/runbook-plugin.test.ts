@@ -53,7 +53,19 @@ const command = (user: string, text: string) =>
       trigger_id: slack.triggerId(),
     }),
   );
-const until = <T>(what: string, f: () => T | undefined | false) => waitForSlack(slack, what, f, 60_000);
+const until = <T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>) =>
+  waitForSlack(slack, what, f, 60_000);
+const press = (user: string, action: string, value: string, messageTs: string) =>
+  send(
+    blockActionsBody({ user_id: user, action_id: action, value, channel_id: CHANNEL, message_ts: messageTs }),
+  );
+type Shown = { type: string; elements?: Array<{ action_id: string; value: string; text: { text: string } }> };
+const buttonsOf = (m: { blocks?: unknown }) =>
+  ((m.blocks ?? []) as Shown[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+const ephemeralFor = (user: string, says: string) =>
+  slack.ephemerals.find((e) => (e as unknown as { user: string }).user === user && e.text.includes(says));
+/** The thread of the run planned from the modal (it succeeds, and is offered a follow-up). */
+let modalRoot = '';
 const node = () => pl.lab.hosts[1].name;
 const notes = () =>
   execFileSync('sh', ['-c', `ls ${pl.lab.hosts[1].clusterPath}/log | grep '^kbops-note-' || true`], {
@@ -151,6 +163,46 @@ it('opens its modal from chat, plans from the submitted form, and runs once anot
   await until('the run to succeed', async () => (await bot.store.getRun(runId))?.state === 'succeeded');
   const written = notes().map((n) => readFileSync(join(pl.lab.hosts[1].clusterPath, 'log', n), 'utf8'));
   expect(written).toContain('from the modal\n');
+  modalRoot = root.ts;
+}, 120_000);
+
+it('offers a follow-up once the run succeeded; pressing it plans for an allowed user only', async () => {
+  const offer = await until('the follow-up offer in the thread', () =>
+    slack.replies(CHANNEL, modalRoot).find((m) => buttonsOf(m).some((b) => b.action_id === 'follow-up.plan')),
+  );
+  const [button] = buttonsOf(offer);
+  expect(button!.text.text).toBe('Leave a note about it');
+  const offered = JSON.parse(button!.value) as { runbook: string; values: Record<string, string> };
+  expect(offered).toMatchObject({
+    runbook: 'leave-note',
+    values: { cluster: 'lab', node: node(), note: 'after leave-note' },
+  });
+  const before = slack.roots(CHANNEL).length;
+  // UCAROL approves on lab but may not request: refused as `/kingbase leave-note …` typed by her.
+  await press('UCAROL', 'follow-up.plan', button!.value, offer.ts);
+  await until('the non-requester refused', () =>
+    ephemeralFor('UCAROL', 'You may not request changes to lab'),
+  );
+  // A forged value is checked by the runbook's input schema, like typed input.
+  const forged = { ...offered, values: { ...offered.values, node: '$(touch /tmp/kbops-pwned)' } };
+  await press('UBOB', 'follow-up.plan', JSON.stringify(forged), offer.ts);
+  await until('the forged value refused', () => ephemeralFor('UBOB', 'node: Invalid string'));
+  expect(slack.roots(CHANNEL).length).toBe(before);
+  await press('UBOB', 'follow-up.plan', button!.value, offer.ts);
+  const next = await until('the new plan, in a new thread', () =>
+    slack
+      .roots(CHANNEL)
+      .slice(before)
+      .find((m) => buttonsOf(m).some((b) => b.action_id === 'run.approve')),
+  );
+  expect(next.text).toContain(`leave a note on ${node()} of lab, requested by <@UBOB>`);
+  expect(JSON.stringify(next.blocks)).toContain('needs 1 approval (the requester cannot approve)');
+  await until('its full plan in its thread', () =>
+    slack.replies(CHANNEL, next.ts).some((m) => JSON.stringify(m.blocks ?? []).includes('write-note')),
+  );
+  const runId = buttonsOf(next)[0]!.value;
+  await press('UBOB', 'run.reject', runId, next.ts); // withdrawn: the lab stays free for the next tests
+  await until('the plan withdrawn', async () => (await bot.store.getRun(runId))?.state === 'rejected');
 }, 120_000);
 
 it('plans and runs from the CLI: kbops plan leave-note, kbops run leave-note --yes', async () => {
@@ -178,6 +230,9 @@ it('plans and runs from the console, typed', async () => {
   let text = '';
   async function* lines() {
     yield* ['as UBOB', `/kingbase leave-note lab ${node()} note=console`, 'as UCAROL', 'press 1', 'wait'];
+    // The offer's number, read from the transcript as a person would; pressed by a requester.
+    const offer = /\[(\d+)\] Leave a note about it \(follow-up\.plan /.exec(text)?.[1];
+    yield* ['as UBOB', `press ${offer ?? 'none'}`];
   }
   await runConsole({
     inventory: pl.inventory,
@@ -190,5 +245,9 @@ it('plans and runs from the console, typed', async () => {
   });
   expect(text).toContain(`leave a note on ${node()} of lab`);
   expect(text).toMatch(/latest run R[A-Z0-9]{8} on lab: succeeded/);
+  const pressed = text.indexOf('* UBOB pressed Leave a note about it (follow-up.plan)');
+  expect(pressed).toBeGreaterThan(0);
+  expect(text.slice(pressed)).toContain(`UBOB asked to leave a note on ${node()} of lab: preflight running`);
+  expect(text.slice(pressed)).toMatch(/\[\d+\] Approve \(run\.approve R[A-Z0-9]{8}\)/);
   expect(existsSync(pl.lab.hosts[1].clusterPath)).toBe(true);
 }, 120_000);

@@ -31,6 +31,7 @@ describe('parseRunbookArgs (add-node)', () => {
       },
       yes: false,
       rollback: true,
+      approvers: [],
     });
   });
 
@@ -45,6 +46,7 @@ describe('parseRunbookArgs (add-node)', () => {
       input: { host: 'h', countTables: [] },
       yes: true,
       rollback: false,
+      approvers: [],
     });
   });
 
@@ -94,6 +96,31 @@ describe('parseRunbookArgs (add-node)', () => {
       ok: false,
       message: 'unknown argument "--host=192.168.4.159"',
     });
+  });
+
+  it('collects --approve-as users in order, anywhere among the flags', () => {
+    expect(
+      parseAddNodeArgs(['--approve-as', 'UCAROL', '--cluster', 'ESHA', '--yes', '--approve-as', 'W0DAVE']),
+    ).toEqual({
+      ok: true,
+      input: { cluster: 'ESHA', countTables: [] },
+      yes: true,
+      rollback: true,
+      approvers: ['UCAROL', 'W0DAVE'],
+    });
+  });
+
+  it.each([
+    [['--approve-as'], '--approve-as needs a value'],
+    [['--approve-as', '--yes'], '--approve-as: "--yes" is not a Slack user id (like U012AB3CD)'],
+    [['--approve-as', 'carol'], '--approve-as: "carol" is not a Slack user id (like U012AB3CD)'],
+    [['--approve-as', 'U1;rm -rf /'], '--approve-as: "U1;rm -rf /" is not a Slack user id (like U012AB3CD)'],
+    [
+      ['--approve-as', 'UBOB', '--approve-as', 'UBOB'],
+      '--approve-as: UBOB is named twice (each approver counts once)',
+    ],
+  ])('refuses %j', (argv, message) => {
+    expect(parseAddNodeArgs(argv)).toEqual({ ok: false, message });
   });
 
   it('escapes what it echoes (JSON string), so control characters cannot reach the terminal raw', () => {
@@ -150,6 +177,26 @@ describe('planCommand (add-node): usage errors', () => {
       expect(code).toBe(EXIT.usage);
       expect(out).toEqual([]);
       expect(err.join('\n').startsWith(says)).toBe(true);
+    }
+  });
+
+  it('exits 64 for --approve-as without run … --yes, before reading the cluster', async () => {
+    for (const [mode, argv] of [
+      ['plan', ['--cluster', 'ESHA', '--host', 'h', '--approve-as', 'UCAROL']],
+      ['run', ['--cluster', 'ESHA', '--host', 'h', '--approve-as', 'UCAROL']],
+    ] as const) {
+      const { sink, out, err } = io();
+      const code = await planCommand(addNodeRunbook, argv, mode, {
+        inventory: { clusters: {} },
+        env: {},
+        io: sink,
+        store: {},
+        runbooks: [addNodeRunbook],
+      });
+      expect([code, out]).toEqual([EXIT.usage, []]);
+      expect(err.join('\n').split('\n')[0]).toBe(
+        'kbops: --approve-as names who approves a run: it goes with run … --yes',
+      );
     }
   });
 

@@ -1,7 +1,12 @@
 import type { Tally } from '../../../src/core/approval-policy';
 import type { SealedPlan } from '../../../src/core/plan';
 import type { Check } from '../../../src/core/check';
-import { approvalsText, planRootMessage, preflightText } from '../../../src/render/plan-message';
+import {
+  approvalDemandText,
+  approvalsText,
+  planRootMessage,
+  preflightText,
+} from '../../../src/render/plan-message';
 import {
   expectGolden,
   expectWithinLimits,
@@ -18,8 +23,8 @@ beforeAll(async () => {
   ({ plan, preflight } = await writeupFixture());
 });
 
-const POLICY =
-  '2 approvals from @alice, @bob or members of dba-oncall · the requester may not approve · expires 4h after planning';
+// As chatops passes it: the run's effective policy (a runbook demanding two, requester excluded).
+const POLICY = approvalDemandText({ required: 2, allowSelfApproval: false });
 const oneOfTwo: Tally = { approvers: ['U_ALICE'], count: 1, needed: 2, satisfied: false };
 const twoOfTwo: Tally = { approvers: ['U_ALICE', 'U_BOB'], count: 2, needed: 2, satisfied: true };
 
@@ -37,6 +42,7 @@ describe('planRootMessage', () => {
     const text = shownText(m);
     expect(text).toContain(plan.hash.slice(0, 12));
     expect(text).toContain('1 of 2 approved by <@U_ALICE>');
+    expect(text).toContain('_needs 2 approvals (the requester cannot approve)_');
     expect(text).toContain('expires in 3h42m');
     expect(text).toContain('→ open 54321/tcp or stop it, as the write-up does');
     expect(text).not.toContain(JSON.stringify(plan.steps[0]?.action)); // the plan is in the thread, not here
@@ -98,6 +104,18 @@ describe('approvalsText', () => {
     expect(approvalsText({ approvers: [], count: 0, needed: 1, satisfied: false })).toBe('0 of 1 approved');
     expect(approvalsText({ ...oneOfTwo, rejectedBy: 'U_BOB' })).toBe('rejected by <@U_BOB>');
     expect(approvalsText(null)).toBe('no votes yet');
+  });
+});
+
+describe('approvalDemandText', () => {
+  it('says how many approvals the run needs, and when its requester cannot give one', () => {
+    expect(approvalDemandText({ required: 2, allowSelfApproval: false })).toBe(
+      'needs 2 approvals (the requester cannot approve)',
+    );
+    expect(approvalDemandText({ required: 1, allowSelfApproval: false })).toBe(
+      'needs 1 approval (the requester cannot approve)',
+    );
+    expect(approvalDemandText({ required: 1, allowSelfApproval: true })).toBe('needs 1 approval');
   });
 });
 

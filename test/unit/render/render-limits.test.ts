@@ -5,6 +5,7 @@ import type { CheckResult } from '../../../src/core/run';
 import type { PoolNode } from '../../../src/probes/pool-nodes';
 import type { ClusterHealth, ReplicationHealth } from '../../../src/probes/cluster-health';
 import type { Check } from '../../../src/core/check';
+import { followUpMessage } from '../../../src/render/follow-up-message';
 import { helpMessage } from '../../../src/render/help-message';
 import { messageProblems } from '../../../src/render/message-problems';
 import { planAsFile, planDetailMessages, planNeedsFile } from '../../../src/render/plan-detail';
@@ -127,6 +128,20 @@ describe('every builder respects every Slack limit, whatever it is fed', () => {
           progress: { percent: 1e9, message: huge(10_000) },
         }),
       );
+    }
+  });
+
+  it('followUpMessage, in every state', () => {
+    const offers = Array.from({ length: 60 }, (_, i) => ({
+      runbook: huge(40, `r${i}`),
+      label: huge(300, `l${i}`),
+      values: { cluster: huge(300, 'C'), text: huge(i * 40), n: i },
+      command: huge(5000),
+    }));
+    for (const run of runs) {
+      const m = followUpMessage({ run: { ...run, id: `R${run.id.slice(0, 8)}` }, state: run.state, offers });
+      if (!m) throw new Error('no offer shown');
+      expectSound(m);
     }
   });
 

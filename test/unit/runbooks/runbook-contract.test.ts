@@ -84,6 +84,16 @@ describe('runbookProblems', () => {
       'runbook leave-note: input field cluster has no field() description',
     ]);
   });
+
+  it('keeps the CLI’s own flags (--yes, --no-rollback, --approve-as) from the fields', () => {
+    const input = z.strictObject({
+      cluster: field(z.string(), { kind: 'cluster', label: 'Cluster', placeholder: 'cluster', position: 0 }),
+      approveAs: field(z.string(), { kind: 'text', label: 'Approver', placeholder: 'user' }),
+    });
+    expect(runbookProblems(tiny({ input }))).toEqual([
+      "runbook leave-note: --approve-as is the CLI's own flag",
+    ]);
+  });
 });
 
 describe('resolveInput', () => {
@@ -160,8 +170,9 @@ describe('what a runbook demands of its approvers', () => {
       ok: false,
       failure: {
         code: 'needs-approvers',
-        message: 'two-person needs 2 distinct approver(s) other than its requester: it cannot run unattended',
-        hint: 'request it in Slack, where the approvers can press Approve',
+        message:
+          'two-person needs 2 distinct approvers other than its requester: name them with --approve-as <user>, once per approver',
+        hint: "each named approver must be among lab's approvers (access.approvers); or request it in Slack, where the approvers can press Approve",
       },
     });
     expect(submitted).not.toHaveBeenCalled();
