@@ -209,6 +209,7 @@ export function labInventory(lab: LabLayout): string {
               sqlPort: lab.pool.sqlPort,
               pcpPort: lab.pool.pcpPort,
               configFile: lab.pool.conf,
+              logFile: lab.pool.logFile,
             },
           ],
         },

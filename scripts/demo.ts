@@ -6,7 +6,8 @@ import { labUp } from '../lab/lab-up';
 
 // npm run demo — the main job on the embedded default: bring the lab up and open the kbops console
 // on it. In a terminal you type; otherwise (CI, a pipe) it plays a whole conversation: a request,
-// the requester's own approval refused, a second person's approval, the run, the verdict.
+// the requester's own approval refused, a second person's approval, the run, the verdict; then the
+// failover drill its thread offers (two approvers), and the restore of roles after it.
 
 const script = (host: string) => [
   'as UBOB',
@@ -16,6 +17,23 @@ const script = (host: string) => [
   'as UCAROL',
   'press 1', // Approve, by another approver
   'wait',
+  // The failover drill the add-node thread offers, requested by UALICE, approved by two others.
+  'as UALICE',
+  'press Plan a failover test',
+  'as UBOB',
+  'press Approve',
+  'as UCAROL',
+  'press Approve',
+  'wait',
+  // The way back, planned from fresh facts and approved again.
+  'as UALICE',
+  'press Plan the restore',
+  'as UBOB',
+  'press Approve',
+  'as UCAROL',
+  'press Approve',
+  'wait',
+  '/kingbase status lab',
   '/kingbase runs',
   'quit',
 ];

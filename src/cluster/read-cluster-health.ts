@@ -1,4 +1,11 @@
-import type { ClusterConfig, ManagerConfig, NodeConfig } from '../config/normalise-inventory';
+import { posix } from 'node:path';
+import {
+  clusterPathFor,
+  type ClusterConfig,
+  type ManagerConfig,
+  type NodeConfig,
+} from '../config/normalise-inventory';
+import { defaultNodeName } from './node-paths';
 import type { Target } from '../core/plan';
 import type { Dialect } from '../dialects/dialect';
 import type { Connector } from '../ports/connector';
@@ -150,17 +157,44 @@ function noPrimary(nodes: readonly NodeHealth[]): string {
     : 'no node says it is the primary';
 }
 
+/** The pools' backends no inventory node stands for, named as add-node names them (srv + last number). */
+function addedNodes(cluster: ClusterConfig, pools: readonly PoolHealth[]): NodeConfig[] {
+  const template = cluster.nodes[0];
+  if (!template) return [];
+  const out: NodeConfig[] = [];
+  for (const p of pools.flatMap((pool) => pool.poolNodes ?? [])) {
+    const known = [...cluster.nodes, ...out].some((n) => n.host === p.hostname && n.sqlPort === p.port);
+    if (known) continue;
+    const name = defaultNodeName(p.hostname);
+    const clusterPath = clusterPathFor(cluster.clusterPath, name);
+    out.push({
+      ...template,
+      name,
+      host: p.hostname,
+      sqlPort: p.port,
+      clusterPath,
+      dataDir: posix.join(clusterPath, 'db', 'data'),
+      binDir: posix.join(clusterPath, 'db', 'bin'),
+      hostKeys: [],
+    });
+  }
+  return out;
+}
+
 export async function readClusterHealth(cluster: ClusterConfig, ctx: HealthContext): Promise<ClusterHealth> {
   const r = new ClusterReader(ctx.connector, ctx.dialect);
   const readAt = ctx.now.toISOString();
-  const [nodes, pools] = await Promise.all([
+  const [inventoried, pools] = await Promise.all([
     Promise.all(cluster.nodes.map((n) => readNode(r, n))),
     cluster.manager ? readPools(r, cluster, cluster.manager) : Promise.resolve([]),
   ]);
+  // A backend the manager has and the inventory does not (a node added since) is a node too.
+  const added = addedNodes(cluster, pools);
+  const nodes = [...inventoried, ...(await Promise.all(added.map((n) => readNode(r, n))))];
+  const all = [...cluster.nodes, ...added];
   const base = { cluster: cluster.name, dialect: cluster.dialect, readAt, nodes, pools };
   const primaries = nodes.filter((n) => n.role === 'primary');
-  const primaryNode =
-    primaries.length === 1 ? cluster.nodes.find((n) => n.name === primaries[0]!.name) : undefined;
+  const primaryNode = primaries.length === 1 ? all.find((n) => n.name === primaries[0]!.name) : undefined;
   if (!primaryNode) {
     const why = noPrimary(nodes);
     return {

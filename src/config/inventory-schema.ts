@@ -106,6 +106,9 @@ const managerNodeSchema = z.strictObject({
   sqlPort: portSchema.default(9999).describe('pooled SQL port'),
   pcpPort: portSchema.default(9898).describe('PCP port'),
   configFile: absolutePathSchema.describe('path of kingbasecluster.conf / pgpool.conf on that host'),
+  logFile: absolutePathSchema
+    .optional()
+    .describe("the manager's log on that host, quoted when a failover drill sees no promotion"),
 });
 
 const managerSchema = z.strictObject({

@@ -23,6 +23,7 @@ export interface ManagerNodeConfig {
   readonly sqlPort: number;
   readonly pcpPort: number;
   readonly configFile: string;
+  readonly logFile?: string;
 }
 
 export interface ManagerConfig {

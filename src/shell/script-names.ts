@@ -7,6 +7,14 @@ import {
   startClaimed,
   stopClaimed,
 } from './owned-paths';
+import {
+  attachUntilUp,
+  failoverLogLines,
+  keepFiles,
+  putBackFiles,
+  startUnlessRunning,
+  thenMark,
+} from './server-control';
 import { stdinSecretToEnv, stdinSecretToPcpPass, tailLogsOnFailure } from './shell-command';
 
 // kbops's fixed `sh -c` wrappers, by name, so a plan can show `kbops:make-owned-dir <args>` on each
@@ -71,6 +79,32 @@ const SAMPLES: readonly [readonly string[], number, string, string][] = [
     'runs the start only if no server runs there (refused otherwise), claiming it for this plan',
   ],
   [stopClaimed('m', 'k', 'p', ['y']), 2, 'stop-claimed', 'stops the server only if this plan started it'],
+  [
+    startUnlessRunning('c', 'd', 'l'),
+    2,
+    'start-unless-running',
+    'starts the server (pg_ctl start -w, its log to the file) unless pg_ctl status says it runs',
+  ],
+  [
+    attachUntilUp({ attach: 'a', info: 'i' }, { host: 'h', port: 1, user: 'u' }, 0),
+    2,
+    'attach-until-up',
+    'pcp_attach_node, then waits until pcp_node_info shows the backend up; attaches again (at most 5 times)',
+  ],
+  [
+    keepFiles('d', 'k', ['f']),
+    2,
+    'keep-files',
+    'copies the named files of the data directory aside, once (an absent one is recorded as absent)',
+  ],
+  [
+    putBackFiles('d', 'k', ['f']),
+    2,
+    'put-back-files',
+    'puts the kept files back (and removes one that was absent before)',
+  ],
+  [thenMark('m', ['y']), 2, 'then-mark', 'runs the rest; only if it succeeded, leaves the marker file'],
+  [failoverLogLines('f'), 2, 'failover-log-lines', "the last failover lines of the manager's log"],
 ];
 
 let byText: ReadonlyMap<string, NamedScript> | undefined;

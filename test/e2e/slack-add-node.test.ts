@@ -148,6 +148,10 @@ it('plans, refuses self-approval and outsiders, and runs once approved', async (
     () => /succeeded/i.test(JSON.stringify(slack.roots(CHANNEL).at(-1))),
     60_000,
   );
+  // The last message of the thread: what may follow (the failover runbook offers its drill).
+  await until('the follow-up offers', () =>
+    slack.replies(CHANNEL, root.ts).some((m) => m.text.includes('Plan a failover test')),
+  );
   const approvals = (await bot.store.approvals(runId)).filter((a) => a.decision === 'approve');
   expect(approvals.map((a) => a.userId)).toEqual(['UCAROL']);
   const audit = await bot.store.events({ runId });

@@ -206,6 +206,10 @@ it('succeeds through 429s on chat.update, honours Retry-After, and the root catc
     const last = slack.callsTo('chat.update').at(-1);
     return last?.status === 200 && /succeeded/i.test(JSON.stringify(last.args));
   });
+  // The last message of the thread: what may follow (the failover runbook offers its drill).
+  await until('the follow-up offers', () =>
+    slack.replies(HAPPY, happy.root.ts).some((m) => m.text.includes('Plan a failover test')),
+  );
 
   const during = slack.calls.slice(from);
   const limited = during.filter((c) => c.status === 429);

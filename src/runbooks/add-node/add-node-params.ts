@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { clusterPathFor, type ClusterConfig, type NodeConfig } from '../../config/normalise-inventory';
 import { absolutePathSchema, hostSchema, nodeNameSchema, portSchema } from '../../config/inventory-schema';
+import { defaultNodeName } from '../../cluster/node-paths';
 import { field, type Resolved } from '../runbook';
+
+export { defaultNodeName };
 
 // What a person asks for: `add-node --cluster ESHA --host 192.168.4.159 [--name srv159] …`. Every
 // value is checked here, before anything connects anywhere; bad input runs nothing. The schema also
@@ -74,17 +77,6 @@ export interface AddNodeParams extends Pick<
 > {
   readonly cluster: ClusterConfig;
   readonly countTables: readonly string[];
-}
-
-/** The write-up's convention: srv + the last number of the address (192.168.4.159 → srv159). */
-export function defaultNodeName(host: string): string {
-  const last = /(\d+)$/.exec(host)?.[1];
-  if (last) return `srv${last}`;
-  return host
-    .split('.')[0]!
-    .toLowerCase()
-    .replace(/[^a-z0-9_]/g, '_')
-    .slice(0, 58);
 }
 
 /** The checked input against its cluster: every default filled in from the cluster's first node. */

@@ -1,10 +1,13 @@
 import { posix } from 'node:path';
 import { sha256Json } from '../../core/json';
 import type { Dialect } from '../../dialects/dialect';
+import { kbopsDirOf } from '../../cluster/node-paths';
 import type { AddNodeParams } from './add-node-params';
 import type { AddNodeSnapshot } from './add-node-snapshot';
 
 // What every part of the add-node planner works from.
+
+export { kbopsDirOf };
 
 /** Stands in the plan where the password goes; the executor writes the real one into the file. */
 export const PASSWORD_TOKEN = '@@KBOPS_DB_PASSWORD@@';
@@ -15,13 +18,6 @@ export interface PlanContext {
   readonly snapshot: AddNodeSnapshot;
   readonly requester: string;
   readonly now: Date;
-}
-
-/** Where kbops keeps its markers and backups on a node's host: beside the cluster, never inside a data directory. */
-export function kbopsDirOf(n: { clusterPath: string; dataDir: string }): string {
-  const dir = posix.join(n.clusterPath, '.kbops');
-  const inside = dir === n.dataDir || dir.startsWith(`${n.dataDir.replace(/\/+$/, '')}/`);
-  return inside ? posix.join(posix.dirname(n.dataDir), '.kbops') : dir;
 }
 
 /** Names this plan's markers and backups on the hosts (a pure function of the plan's identity). */

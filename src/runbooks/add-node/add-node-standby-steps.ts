@@ -2,7 +2,8 @@ import { posix } from 'node:path';
 import type { Step } from '../../core/plan';
 import type { NodeFacts } from '../../cluster/cluster-facts';
 import { tailLogsOnFailure } from '../../shell/shell-command';
-import { change, confLines, editFile, exitZero, MINUTE, readOnly, ssh } from '../../cluster/step-builders';
+import { change, confLines, editFile, exitZero, MINUTE, ssh } from '../../cluster/step-builders';
+import { waitStreaming } from '../../cluster/streaming';
 import { markerOf, PASSWORD_TOKEN, planKeyOf, type PlanContext } from './add-node-plan-context';
 import { REFUSED_EXIT, startClaimed, stopClaimed } from '../../shell/owned-paths';
 
@@ -150,21 +151,6 @@ export function startSteps(
         note: 'refused if a server already runs there; its undo stops only the server this run started',
       },
     ),
-    readOnly(
-      'wait-streaming',
-      `wait until ${primary.name} streams to ${N.name}`,
-      primary.name,
-      {
-        kind: 'wait-until',
-        probe: {
-          kind: 'sql',
-          sql: `select state from ${d.sql.statReplication} where application_name = $1`,
-          params: [N.name],
-        },
-        until: { kind: 'column-equals', column: 'state', value: 'streaming' },
-        intervalMs: 1000,
-      },
-      15 * MINUTE,
-    ),
+    waitStreaming('wait-streaming', primary.name, N.name, d, 15 * MINUTE),
   ];
 }

@@ -2,6 +2,7 @@ import type { Step, VerdictCheck } from '../../core/plan';
 import type { NodeFacts } from '../../cluster/cluster-facts';
 import { poolNodesQuery } from '../../cluster/manager-control';
 import { change, MINUTE, readOnly, repeatable, sql } from '../../cluster/step-builders';
+import { isStreaming, streamingProbe } from '../../cluster/streaming';
 import { poolTargetName } from '../../cluster/target-of';
 import { type PlanContext } from './add-node-plan-context';
 
@@ -18,12 +19,8 @@ export function verdictSteps(ctx: PlanContext, primary: NodeFacts, expectedWeigh
       kind: 'probe',
       name: `${N.name} is streaming`,
       target: primary.name,
-      probe: {
-        kind: 'sql',
-        sql: `select state from ${d.sql.statReplication} where application_name = $1`,
-        params: [N.name],
-      },
-      expect: { kind: 'column-equals', column: 'state', value: 'streaming' },
+      probe: streamingProbe(d, N.name),
+      expect: isStreaming,
       waitMs: MINUTE,
     },
     {

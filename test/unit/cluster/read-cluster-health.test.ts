@@ -72,7 +72,9 @@ describe('readClusterHealth', () => {
       replicationProblem: null,
       slotsProblem: null,
     });
-    expect(h.nodes).toEqual([
+    // The pool fixture names the write-up's hosts, which this inventory lacks: they read as nodes
+    // added since (the next test), after the inventory's own.
+    expect(h.nodes.slice(0, 2)).toEqual([
       {
         name: 'srv11',
         host: '127.0.0.11',
@@ -115,6 +117,46 @@ describe('readClusterHealth', () => {
       '0 192.168.4.129 up standby',
       '1 192.168.4.127 up primary',
     ]);
+  });
+
+  it('reads a backend the pool has and the inventory lacks (a node added since) as a node', async () => {
+    const c = new HealthConnector();
+    c.answers.set('srv11', node('standby'));
+    c.answers.set('srv12', node('standby'));
+    c.answers.set('srv13', node('primary'));
+    c.answers.set('pool-srv11', () => [
+      {
+        node_id: '0',
+        hostname: '127.0.0.11',
+        port: '54321',
+        status: 'up',
+        lb_weight: '0.3',
+        role: 'standby',
+      },
+      {
+        node_id: '1',
+        hostname: '127.0.0.12',
+        port: '54321',
+        status: 'up',
+        lb_weight: '0.3',
+        role: 'standby',
+      },
+      {
+        node_id: '2',
+        hostname: '127.0.0.13',
+        port: '54321',
+        status: 'up',
+        lb_weight: '0.3',
+        role: 'primary',
+      },
+    ]);
+    const h = await read(pg, c);
+    expect(h.nodes.map((n) => [n.name, n.host, n.role])).toEqual([
+      ['srv11', '127.0.0.11', 'standby'],
+      ['srv12', '127.0.0.12', 'standby'],
+      ['srv13', '127.0.0.13', 'primary'],
+    ]);
+    expect(h.primary).toBe('srv13');
   });
 
   it("reaches the pool through its node's own SSH port and the manager's address, never a default", async () => {
