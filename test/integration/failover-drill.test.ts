@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConnector } from '../../src/adapters/cluster-connector';
@@ -88,6 +88,13 @@ async function verdictOf(run: Run): Promise<CheckResult[]> {
   );
   const outcome = done?.event.type === 'step-finished' ? done.event.outcome : undefined;
   return ((outcome?.detail as { checks?: CheckResult[] } | undefined)?.checks ?? []) as CheckResult[];
+}
+
+/** The first step that failed, with what it said (so a failure in CI explains itself). */
+async function failedStep(run: Run): Promise<unknown> {
+  const events = await store!.events({ runId: run.id });
+  const e = events.find((x) => x.event.type === 'step-finished' && !x.event.outcome.ok);
+  return e?.event.type === 'step-finished' ? { step: e.event.stepId, outcome: e.event.outcome } : undefined;
 }
 
 const inRecovery = async (i: number) =>
@@ -196,6 +203,7 @@ it('switching back (a drill with target=srv221) and a diverged old primary: rewo
     notifier,
     owner: 'drill-test',
   });
+  expect(await failedStep(run)).toBeUndefined();
   expect(run.state).toBe('succeeded');
   expect(await inRecovery(0)).toBe(false);
   // srv223, the primary the drill stopped, runs once more on its own and writes what srv221 never
@@ -208,6 +216,21 @@ it('switching back (a drill with target=srv221) and a diverged old primary: rewo
     'create table diverged as select 1 as n',
   );
   await stopPostgres(lab(), srv223);
+  // srv222, a standby stopped by the drill, diverges too (as one that received WAL the new primary
+  // never got would): started on its own without its standby.signal, then put back as it was.
+  const srv222 = lab().hosts[1]!;
+  const signal = join(srv222.dataDir, 'standby.signal');
+  const kept = await readFile(signal);
+  await rm(signal);
+  await startPostgres(lab(), srv222);
+  await labQuery(
+    lab(),
+    { host: srv222.address, port: lab().sqlPort },
+    'create table diverged2 as select 1 as n',
+  );
+  await stopPostgres(lab(), srv222);
+  await writeFile(signal, kept);
+  await chown(signal, (await stat(srv222.dataDir)).uid, (await stat(srv222.dataDir)).gid);
 
   const r = await plan({ cluster: 'lab', phase: 'restore' });
   const rejoin = r.preflight.find((c) => c.name === 'rejoin-srv223');
@@ -225,6 +248,7 @@ it('switching back (a drill with target=srv221) and a diverged old primary: rewo
     notifier,
     owner: 'drill-test',
   });
+  expect(await failedStep(restored)).toBeUndefined();
   expect((await verdictOf(restored)).filter((c) => !c.ok)).toEqual([]);
   expect(restored.state).toBe('succeeded');
   // Its own settings (its listen address), not srv221's the rewind copied; its diverged table gone.
