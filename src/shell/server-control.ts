@@ -41,9 +41,11 @@ export function attachUntilUp(
   ];
 }
 
-// What a pgpool-II / kingbasecluster log says about failovers, without its connection noise.
+// What a pgpool-II / kingbasecluster log says about failovers, without its noise (every child logs
+// "failover or failback event detected", which would push the main process's lines out).
 const FAILOVER_LINES =
-  'grep -E \'failover|failback|find_primary_node|degenerat|execute command|promot\' "$1" | tail -n 8';
+  'grep -E \'failover|failback|find_primary_node|degenerat|execute command|promot\' "$1" | ' +
+  "grep -v 'event detected' | tail -n 8";
 
 /** `sh -c '…'`: the last failover-related lines of a cluster manager's log. */
 export const failoverLogLines = (logFile: string): string[] => ['sh', '-c', FAILOVER_LINES, 'sh', logFile];
