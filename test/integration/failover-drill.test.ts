@@ -99,8 +99,14 @@ const inRecovery = async (i: number) =>
     )
   )[0]?.r;
 
+/** Reloads pgpool and waits until it answers with every backend up (its children restart on a reload). */
 async function reloadPool(): Promise<void> {
   await runAsLabUser(lab(), '/usr/sbin/pgpool', ['-f', lab().pool.conf, 'reload']);
+  for (let i = 0; i < 40; i++) {
+    const rows = await poolNodes(lab()).catch(() => undefined);
+    if (rows?.length === 3 && rows.every((r) => r.status === 'up')) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 it('failover disabled: no promotion within the bound, and the cluster is put back exactly', async () => {
@@ -119,6 +125,8 @@ it('failover disabled: no promotion within the bound, and the cluster is put bac
       notifier,
       owner: 'drill-test',
     });
+    // The verdict failed (no promotion) and nothing before it.
+    expect(await failedStep(run)).toMatchObject({ step: 'verdict' });
     expect(run.state).toBe('rolled_back');
     const checks = await verdictOf(run);
     expect(checks[0]).toMatchObject({ ok: false, name: 'srv223 promoted within 10 s (expected winner)' });
