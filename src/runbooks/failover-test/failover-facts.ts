@@ -28,6 +28,8 @@ export interface FailoverNode extends NodeLocation {
     /** V8R3's db/etc/recovery.done; null where the dialect has none. */
     readonly recoveryDone: FileFact | null;
   };
+  /** The server's own log directory (log_directory of its config, made absolute); null: not set. */
+  readonly logDir?: string | null;
   /** Restore only, for a stopped node while one primary runs: can it follow that primary as it is? */
   readonly rewind?: { readonly need: RewindNeed; readonly said: string };
 }
@@ -113,6 +115,13 @@ export function failoverConfigOf(node: string, text: string): FailoverConfig {
       .map((b) => b.index),
     backends: backends.sort((a, b) => a.index - b.index),
   };
+}
+
+/** log_directory of a postgresql.conf / kingbase.conf, absolute (relative ones are in the data directory). */
+export function logDirOf(confText: string, dataDir: string): string | null {
+  const m = /^\s*log_directory\s*=\s*'([^']*)'/m.exec(confText)?.[1];
+  if (!m) return null;
+  return m.startsWith('/') ? m : `${dataDir.replace(/\/+$/, '')}/${m}`;
 }
 
 /** What `pg_rewind --dry-run` said about a stopped node. */

@@ -13,6 +13,7 @@ import { parseSettings, settingsSql } from '../../probes/settings';
 import { cmd, stdinSecretToEnv } from '../../shell/shell-command';
 import {
   failoverConfigOf,
+  logDirOf,
   primaryOf,
   rewindNeedOf,
   type FailoverConfig,
@@ -95,8 +96,13 @@ async function readNode(
     sshError !== undefined
       ? { path, sha256: null }
       : (await r.file(t, path).catch(() => ({ fact: { path, sha256: null } }))).fact;
+  const conf =
+    sshError !== undefined
+      ? null
+      : (await r.file(t, inData(d.files.serverConf)).catch(() => ({ text: null }))).text;
   return {
     ...n,
+    ...(conf !== null && { logDir: logDirOf(conf, n.dataDir) }),
     sshOk: sshError === undefined,
     ...(sshError !== undefined && { sshError }),
     running,

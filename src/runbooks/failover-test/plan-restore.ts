@@ -161,7 +161,11 @@ export function planRestore(ctx: PlanContext): SealedPlan {
             marker,
             key,
             pidFile,
-            tailLogsOnFailure([log], [ctl, 'start', '-w', '-t', '300', '-D', X.dataDir, '-l', log]),
+            tailLogsOnFailure(
+              // The server's own log (logging_collector) says why it did not start.
+              [log, ...(X.logDir ? [X.logDir] : [])],
+              [ctl, 'start', '-w', '-t', '300', '-D', X.dataDir, '-l', log],
+            ),
           ),
           { refusedExitCodes: [REFUSED_EXIT] },
         ),

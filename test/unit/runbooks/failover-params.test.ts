@@ -1,3 +1,4 @@
+import { logDirOf } from '../../../src/runbooks/failover-test/failover-facts';
 import type { ClusterConfig } from '../../../src/config/normalise-inventory';
 import { DEFAULT_WAIT_S, type FailoverParams } from '../../../src/runbooks/failover-test/failover-params';
 import { failoverSubject, failoverTestRunbook } from '../../../src/runbooks/failover-test/failover-runbook';
@@ -107,5 +108,15 @@ describe('failover-test input', () => {
       message: 'no cluster named "NOPE"',
       hint: 'known clusters: ESHA',
     });
+  });
+});
+
+describe('logDirOf', () => {
+  it("finds the server's own log directory, relative ones inside the data directory", () => {
+    expect(logDirOf("logging_collector = on\nlog_directory = 'sys_log'\n", '/d/data')).toBe(
+      '/d/data/sys_log',
+    );
+    expect(logDirOf("log_directory = '/var/log/kb'  # here\n", '/d/data')).toBe('/var/log/kb');
+    expect(logDirOf("#log_directory = 'log'\n", '/d/data')).toBeNull();
   });
 });
