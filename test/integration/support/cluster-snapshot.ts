@@ -136,13 +136,25 @@ async function query<T extends Record<string, unknown>>(
 async function pool(lab: LabLayout): Promise<Pick<LabSnapshot, 'poolNodes' | 'strayPoolNodes'>> {
   const conf = await readFile(lab.pool.conf, 'utf8');
   const configured = new Set([...conf.matchAll(/^\s*backend_hostname(\d+)\s*=/gm)].map((m) => m[1]!));
-  const rows = await query<Record<string, string>>(
-    lab,
-    lab.poolAddress,
-    lab.pool.sqlPort,
-    'postgres',
-    'show pool_nodes',
-  );
+  // pgpool restarts its children after an attach, detach or reload (a rollback's last steps): a
+  // connection it takes then may be cut. Only such cuts are retried, for a few seconds.
+  let rows: Record<string, string>[] = [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      rows = await query<Record<string, string>>(
+        lab,
+        lab.poolAddress,
+        lab.pool.sqlPort,
+        'postgres',
+        'show pool_nodes',
+      );
+      break;
+    } catch (err) {
+      const cut = /terminated unexpectedly|ECONNRESET|ECONNREFUSED|closed the connection/i.test(String(err));
+      if (!cut || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
   const mine = rows.filter((r) => configured.has(r.node_id!));
   const total = mine.reduce((s, r) => s + Number(r.lb_weight), 0);
   return {
