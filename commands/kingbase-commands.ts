@@ -7,6 +7,7 @@ import { rollbackCommand } from './rollback/rollback-command';
 import { runbookCommand } from './runbook/runbook-command';
 import { runsCommand } from './runs/runs-command';
 import { showCommand } from './show/show-command';
+import { reportCommand } from './report/report-command';
 import { statusCommand } from './status/status-command';
 import { unlockCommand } from './unlock/unlock-command';
 
@@ -14,6 +15,7 @@ import { unlockCommand } from './unlock/unlock-command';
 export function kingbaseCommands(runbooks: readonly AnyRunbook[] = RUNBOOKS): readonly ChatCommand[] {
   const commands: ChatCommand[] = [
     statusCommand,
+    reportCommand,
     ...runbooks.map(runbookCommand),
     runsCommand,
     showCommand,

@@ -11,15 +11,23 @@ import { RemoteFileStore } from './remote-file-store';
 
 /** A login that says when its connection is gone (SshRemoteShell does). */
 export type CachedShell = RemoteShell & { readonly closed: boolean; onClosed(cb: () => void): void };
-export type ShellOpener = (cluster: ClusterConfig, target: ShellTarget, env: Env) => Promise<CachedShell>;
+export type ShellOpener = (
+  cluster: ClusterConfig,
+  target: ShellTarget,
+  env: Env,
+  options?: { readonly signal?: AbortSignal },
+) => Promise<CachedShell>;
 
 /**
  * Real connections to a cluster's targets, opened on first use and shared for one run. A connection
  * that closes or fails leaves the cache at once, so the next use (an undo after a cut, say) logs in anew.
+ * close() also stops every connect still in progress (a host that accepts and never answers), so it
+ * neither waits for their own timeouts nor leaves their sockets keeping the process alive.
  */
 export class ClusterConnector implements Connector {
   private readonly shells = new Map<string, Promise<CachedShell>>();
   private readonly sqls = new Map<string, Promise<PgSqlClient>>();
+  private readonly connecting = new Set<AbortController>();
 
   constructor(
     private readonly cluster: ClusterConfig,
@@ -34,7 +42,9 @@ export class ClusterConnector implements Connector {
     const s = cached ? await cached.catch(() => undefined) : undefined;
     if (s && !s.closed) return s;
     if (this.shells.get(key) !== cached) return this.shell(target); // someone else reconnected meanwhile
-    const opening = this.openShell(this.cluster, { host: target.host, sshPort: target.sshPort }, this.env);
+    const opening = this.stoppable((signal) =>
+      this.openShell(this.cluster, { host: target.host, sshPort: target.sshPort }, this.env, { signal }),
+    );
     this.shells.set(key, opening);
     const evict = (): void => {
       if (this.shells.get(key) === opening) this.shells.delete(key);
@@ -54,7 +64,9 @@ export class ClusterConnector implements Connector {
       c = stale.then((client) => (client.usable ? client : this.reconnect(key, host, target.sqlPort, db)));
       this.sqls.set(key, c);
     } else {
-      c = connectSql(this.cluster, { host, port: target.sqlPort, database: db }, this.env);
+      c = this.stoppable((signal) =>
+        connectSql(this.cluster, { host, port: target.sqlPort, database: db }, this.env, { signal }),
+      );
       c.catch(() => this.sqls.delete(key));
       this.sqls.set(key, c);
     }
@@ -62,9 +74,21 @@ export class ClusterConnector implements Connector {
   }
 
   private reconnect(key: string, host: string, port: number, database: string): Promise<PgSqlClient> {
-    const c = connectSql(this.cluster, { host, port, database }, this.env);
+    const c = this.stoppable((signal) =>
+      connectSql(this.cluster, { host, port, database }, this.env, { signal }),
+    );
     c.catch(() => this.sqls.delete(key));
     return c;
+  }
+
+  /** A connect close() can stop while it is in progress. */
+  private stoppable<T>(open: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    this.connecting.add(controller);
+    const done = (): void => void this.connecting.delete(controller);
+    const p = open(controller.signal);
+    p.then(done, done);
+    return p;
   }
 
   async files(target: Target): Promise<FileStore> {
@@ -85,6 +109,8 @@ export class ClusterConnector implements Connector {
     const all = [...this.shells.values(), ...this.sqls.values()];
     this.shells.clear();
     this.sqls.clear();
+    for (const c of this.connecting) c.abort(new Error('the connector was closed'));
+    this.connecting.clear();
     await Promise.all(all.map((p) => p.then((c) => c.close()).catch(() => undefined)));
   }
 }

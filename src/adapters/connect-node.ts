@@ -42,11 +42,17 @@ export function hostKeyPinsFor(cluster: ClusterConfig, target: ShellTarget): str
   return [...new Set([...(target.hostKeys ?? []), ...fromNodes])];
 }
 
+export interface ConnectOptions {
+  readonly logger?: SshLogger;
+  /** Stops the connect in progress (its socket destroyed) when aborted. */
+  readonly signal?: AbortSignal;
+}
+
 export async function connectShell(
   cluster: ClusterConfig,
   target: ShellTarget,
   env: Env,
-  logger?: SshLogger,
+  { logger, signal }: ConnectOptions = {},
 ): Promise<SshRemoteShell> {
   const [privateKey, knownHostsFile, passphrase] = await Promise.all([
     readFile(cluster.ssh.privateKeyFile),
@@ -65,10 +71,16 @@ export async function connectShell(
     ...(knownHosts !== undefined && { knownHosts }),
     ...(pins.length > 0 && { fingerprints: pins }),
     ...(logger && { logger }),
+    ...(signal && { signal }),
   });
 }
 
-export async function connectSql(cluster: ClusterConfig, target: SqlTarget, env: Env): Promise<PgSqlClient> {
+export async function connectSql(
+  cluster: ClusterConfig,
+  target: SqlTarget,
+  env: Env,
+  { signal }: Pick<ConnectOptions, 'signal'> = {},
+): Promise<PgSqlClient> {
   const { mode, caFile } = cluster.db.tls;
   const [password, ca] = await Promise.all([
     secret(cluster.db.password, env, `password of ${cluster.db.user}`),
@@ -81,5 +93,6 @@ export async function connectSql(cluster: ClusterConfig, target: SqlTarget, env:
     database: target.database ?? cluster.db.database,
     password,
     tls: { mode, ...(ca !== undefined && { ca }) },
+    ...(signal && { signal }),
   });
 }

@@ -18,6 +18,8 @@ export interface PgConnectOptions {
   readonly database: string;
   readonly password: string;
   readonly connectTimeoutMs?: number;
+  /** Aborting stops a connect in progress at once (its socket destroyed), e.g. a server that never answers. */
+  readonly signal?: AbortSignal;
   readonly applicationName?: string;
   /** Default: prefer. */
   readonly tls?: PgTls;
@@ -86,7 +88,7 @@ export class PgSqlClient implements SqlClient {
       return await PgSqlClient.open(options, sslFor(tls));
     } catch (err) {
       // Only a server without TLS gets a second, plain attempt; any other failure stands.
-      if ((err as Error).message !== NO_SERVER_TLS) throw err;
+      if ((err as Error).message !== NO_SERVER_TLS || options.signal?.aborted) throw err;
       return PgSqlClient.open(options, false);
     }
   }
@@ -119,11 +121,19 @@ export class PgSqlClient implements SqlClient {
     );
     // An idle connection that the server drops must not crash the process (see `usable`).
     client.on('error', () => undefined);
+    const { signal } = options;
+    // Destroying the socket makes node-pg fail the connect now rather than at its own timeout.
+    const onAbort = (): void => socketOf(client)?.destroy();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      signal?.throwIfAborted();
       await client.connect();
     } catch (err) {
       socketOf(client)?.destroy();
+      if (signal?.aborted) throw connectAborted(target, signal.reason);
       throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     return new PgSqlClient(client, target);
   }
@@ -176,19 +186,39 @@ export class PgSqlClient implements SqlClient {
 
   /** A protocol-level CancelRequest: no SQL function needed, so it works on every dialect and via pgpool. */
   private cancelRunning(): void {
-    const c = this.client as unknown as { activeQuery?: unknown; host: string; port: number };
-    if (!c.activeQuery) return;
-    const side = new Client({ host: c.host, port: c.port }) as unknown as {
-      cancel(client: unknown, query: unknown): void;
-      connection: { on(event: string, cb: () => void): void };
+    // What pg's own Client#cancel does, without its deprecated activeQuery getter (a warning per process).
+    const c = this.client as unknown as {
+      _getActiveQuery?: () => unknown;
+      host: string;
+      port: number;
+      processID: number;
+      secretKey: number;
     };
-    side.connection.on('error', () => undefined);
-    side.cancel(this.client, c.activeQuery);
+    if (!c._getActiveQuery?.()) return;
+    const con = (new Client({ host: c.host, port: c.port }) as unknown as { connection: CancelConnection })
+      .connection;
+    con.on('error', () => undefined);
+    con.on('connect', () => con.cancel(c.processID, c.secretKey));
+    if (c.host.startsWith('/')) con.connect(`${c.host}/.s.PGSQL.${c.port}`);
+    else con.connect(c.port, c.host);
   }
 
   async close(): Promise<void> {
     await this.client.end();
   }
+}
+
+interface CancelConnection {
+  connect(portOrPath: number | string, host?: string): void;
+  cancel(processID: number, secretKey: number): void;
+  on(event: string, cb: () => void): void;
+}
+
+function connectAborted(target: string, reason: unknown): Error {
+  const why = reason instanceof Error ? reason.message : String(reason);
+  return Object.assign(new Error(`connect to ${target} stopped: ${why}`, { cause: reason }), {
+    name: 'AbortError',
+  });
 }
 
 function socketOf(client: Client): { destroy(): void; encrypted?: boolean } | undefined {

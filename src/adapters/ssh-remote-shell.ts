@@ -31,6 +31,8 @@ export interface SshConnectOptions {
   /** How long an abort waits for the remote PID and for the kill to finish. */
   readonly killTimeoutMs?: number;
   readonly logger?: SshLogger;
+  /** Aborting stops a login in progress at once (its socket destroyed), e.g. a host that never answers. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -76,14 +78,25 @@ export class SshRemoteShell implements RemoteShell {
     });
     const readyTimeout = o.readyTimeoutMs ?? 20_000;
     const client = new Client();
+    const { signal } = o;
     return new Promise<SshRemoteShell>((resolve, reject) => {
-      const fail = (err: unknown): void => {
+      const onAbort = (): void => {
+        const why = signal?.reason instanceof Error ? signal.reason.message : String(signal?.reason);
+        stop(Object.assign(new Error(`SSH login ${target} stopped: ${why}`), { name: 'AbortError' }));
+      };
+      const stop = (err: Error): void => {
+        signal?.removeEventListener('abort', onAbort);
         client.removeAllListeners('ready');
+        client.removeListener('error', fail);
         client.on('error', () => {}); // late errors from the dying socket must not crash the process
         client.destroy();
-        reject(classifyConnectError(err, verifier, target, readyTimeout));
+        reject(err);
       };
+      const fail = (err: unknown): void => stop(classifyConnectError(err, verifier, target, readyTimeout));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       client.once('ready', () => {
+        signal?.removeEventListener('abort', onAbort);
         client.removeListener('error', fail);
         o.logger?.info({ target, hostKey: verifier.lastFingerprint() }, 'SSH connected');
         const limits = {

@@ -4,7 +4,7 @@ import type { ClusterConfig, Inventory } from '../config/normalise-inventory';
 import type { Env } from '../config/resolve-secret';
 import { demandedPolicy } from '../core/approval-policy';
 import type { ProgressReader } from '../core/plan';
-import type { Run } from '../core/run';
+import type { Run, StoredEvent } from '../core/run';
 import type { ChatSurface } from '../chatops/chat-surface';
 import type { ChatopsDeps } from '../chatops/chatops';
 import { runPolicyFor, type GroupsOf } from '../chatops/cluster-access';
@@ -18,6 +18,11 @@ import type { RunStore } from '../ports/run-store';
 import { RUNBOOKS } from '../runbooks';
 import type { AnyRunbook } from '../runbooks/runbook';
 import { isDeadPredecessor } from './instance-id';
+import { postReport } from './report-publisher';
+import { ReportService } from './report-service';
+import type { Reporter } from '../chatops/reporter';
+import type { HealthReport } from '../health/report-model';
+import type { ReportStore } from '../ports/report-store';
 
 // What every front end needs behind its commands, composed once for the bot, the console and the
 // CLI: the run service with each cluster's policy, the executor with the runbooks' progress
@@ -30,6 +35,8 @@ export const LEASE_MS = 30_000;
 
 export interface ComposedRuns {
   readonly deps: ChatopsDeps;
+  /** Health reports: the same service for the schedule, `/kingbase report` and `kbops report`. */
+  readonly reports: ReportService;
   readonly runs: RunService;
   readonly executor: Executor;
   readonly engine: Engine;
@@ -60,6 +67,15 @@ export interface ComposeOptions {
    * run is rolled back only when asked.
    */
   readonly unattended?: { readonly approver?: string; readonly rollbackOnFailure: boolean };
+  /**
+   * Told every journaled event the notifier is told, before it (e.g. metrics). What it throws goes
+   * to onError, never into the run or the notifier.
+   */
+  readonly onEvent?: (event: StoredEvent, run: Run) => void;
+  /** Where health reports keep their lag history and levels (the state store's); absent: not kept. */
+  readonly reports?: ReportStore;
+  /** Told every health report made (metrics). */
+  readonly onReport?: (report: HealthReport) => void;
 }
 
 /** Every runbook's progress readers by name; two runbooks may not give one name two meanings. */
@@ -108,7 +124,7 @@ export function composeRuns(o: ComposeOptions): ComposedRuns {
     connectorFor,
   });
   let threadNotifier: ThreadNotifier | undefined;
-  const notifier: Notifier = o.notifier ?? {
+  const told: Notifier = o.notifier ?? {
     notify: (...args) => {
       if (!o.surface) return;
       const surface = o.surface;
@@ -118,6 +134,18 @@ export function composeRuns(o: ComposeOptions): ComposedRuns {
       })).notify(...args);
     },
   };
+  const notifier: Notifier = !o.onEvent
+    ? told
+    : {
+        notify: (event, run) => {
+          try {
+            o.onEvent?.(event, run);
+          } catch (err) {
+            o.onError('event observer', err);
+          }
+          told.notify(event, run);
+        },
+      };
   // One switch for SIGTERM: the engine flips it, every execution stops at its current step.
   const shutdown = new AbortController();
   const executor = new Executor({
@@ -144,7 +172,28 @@ export function composeRuns(o: ComposeOptions): ComposedRuns {
     maxConcurrent: 4,
     onError: (err) => o.onError('engine', err),
   });
+  const reportService = new ReportService({
+    inventory: o.inventory,
+    runStore: o.store,
+    ...(o.reports && { reports: o.reports }),
+    connectorFor: clusterConnectorFor(o.env),
+    clock: systemClock,
+    runbookIds: runbooks.map((r) => r.id),
+    ...(o.onReport && { onReport: o.onReport }),
+  });
+  const reporter: Reporter = {
+    report: (clusters) => reportService.report({ clusters }),
+    post: async (surface, channel, report) => {
+      await postReport(
+        { surface: () => surface, service: reportService, onError: o.onError },
+        channel,
+        report,
+        'problems',
+      );
+    },
+  };
   return {
+    reports: reportService,
     deps: {
       inventory: o.inventory,
       env: o.env,
@@ -154,6 +203,7 @@ export function composeRuns(o: ComposeOptions): ComposedRuns {
       groupsOf: o.groupsOf,
       runbooks,
       connectorFor: clusterConnectorFor(o.env),
+      reporter,
     },
     runs,
     executor,

@@ -94,13 +94,22 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-/** A server of its own for /healthz (Socket Mode has no HTTP server of its own to add a route to). */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * A server of its own for /healthz, and /metrics when given (Socket Mode has no HTTP server of its
+ * own to add a route to).
+ */
 export async function startHealthServer(
   port: number,
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  handler: RequestHandler,
+  more: { readonly metrics?: RequestHandler } = {},
 ): Promise<HealthServer> {
+  const routes = new Map<string, RequestHandler>([['/healthz', handler]]);
+  if (more.metrics) routes.set('/metrics', more.metrics);
   const server = createServer((req, res) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname === '/healthz') handler(req, res);
+    const route = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
+    if (route) route(req, res);
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,14 @@ export interface ChatMessage {
   readonly blocks?: readonly unknown[];
 }
 
+export interface ChatImage {
+  readonly filename: string;
+  readonly title: string;
+  readonly png: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
 export interface ChatSurface {
   /** A message in a channel, or a reply in a thread; resolves with its ts. */
   post(channel: string, message: ChatMessage, threadTs?: string): Promise<{ ts: string }>;
@@ -15,6 +23,8 @@ export interface ChatSurface {
   ephemeral(channel: string, user: string, message: ChatMessage): Promise<void>;
   /** Long output as a file in the thread, never a truncated wall of text. */
   upload(channel: string, threadTs: string, title: string, content: string): Promise<void>;
+  /** A picture (PNG) in the thread; absent where the front end cannot show one. */
+  uploadImage?(channel: string, threadTs: string, image: ChatImage): Promise<void>;
   /** A form (a Slack modal) opened with a fresh trigger; absent where the front end has none. */
   openForm?(triggerId: string, view: Record<string, unknown>): Promise<void>;
 }

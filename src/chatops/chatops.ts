@@ -1,3 +1,4 @@
+import type { Reporter } from './reporter';
 import type { ClusterConfig, Inventory } from '../config/normalise-inventory';
 import type { Env } from '../config/resolve-secret';
 import type { Json } from '../core/json';
@@ -25,6 +26,8 @@ export interface ChatopsDeps {
   readonly runbooks: readonly AnyRunbook[];
   /** Read-only connections for preflight and status; closed by whoever asked. */
   readonly connectorFor: (cluster: ClusterConfig) => Connector;
+  /** Health reports on demand (`/kingbase report`); absent where none are composed. */
+  readonly reporter?: Reporter;
   /**
    * The front end cannot verify who people are (the console): approving, retrying, resuming,
    * rolling back and unlocking are allowed only on clusters with allowUnattendedCli.

@@ -50,11 +50,11 @@ export const usageProblem = (ctx: CommandContext, problem: string, usage: string
 export async function mayRead(
   ctx: CommandContext,
   cluster: ClusterConfig,
-  command: 'status' | 'runs' | 'show',
+  command: 'status' | 'runs' | 'show' | 'report',
 ): Promise<boolean> {
   const why = readRefusal(cluster, ctx.actor.user, ctx.actor.channel, ctx.deps.groupsOf);
   if (why === undefined) return true;
-  const what = command === 'status' ? 'the status' : 'the runs';
+  const what = command === 'status' ? 'the status' : command === 'report' ? 'the health' : 'the runs';
   await refuse(ctx, cluster.name, command, `You may not see ${what} of ${cluster.name} here: ${why}.`);
   return false;
 }

@@ -11,6 +11,12 @@ export const EXIT = {
   usage: 64,
 } as const;
 
+/**
+ * `kbops report`'s own codes follow Nagios (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN): a monitoring
+ * check reads them, so "could not report at all" (configuration problems included) is 3, never 2.
+ */
+export const REPORT_UNKNOWN = 3;
+
 export interface CommandIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;

@@ -8,6 +8,13 @@ import { RUNBOOKS, runbookById } from '../runbooks';
 import { cliUsage, type AnyRunbook } from '../runbooks/runbook';
 import { EXIT, type CommandIo } from './cli-io';
 import { planCommand } from './plan-command';
+import {
+  cannotReport,
+  parseReportArgs,
+  REPORT_USAGE,
+  reportCommand,
+  type ReportSeams,
+} from './report-command';
 import { rollbackCommand, runsCommand } from './run-commands';
 
 // The `kbops` command line: generic verbs, and every runbook of the registry under `plan` and
@@ -24,6 +31,11 @@ const usage = (runbooks: readonly AnyRunbook[]): string => `usage: kbops <comman
   <runbook> <flags> [--yes]
            the same as run
   runs     the latest runs and their states
+  report [--cluster <name>]… [--json]
+           read every cluster (or those named) now and judge its replication health: one line
+           per cluster, then what is wrong; --json prints one JSON document (kbops_report: 1).
+           Exits 0 green, 1 amber, 2 red, 3 could not report (configuration included): a
+           monitoring check in the Nagios way
   rollback <run> --yes
            undo a failed, cancelled or interrupted run's changes, newest first
   console [--script FILE]
@@ -36,12 +48,15 @@ runbooks:
 ${runbooks.map((r) => `  ${cliUsage(r)}\n           ${r.summary}`).join('\n')}
 
 exit codes: 0 ok, 1 run failed, 2 configuration, 3 preflight failed, 4 rollback failed,
-5 cluster locked, 64 usage (approvers missing or not allowed included), 130 cancelled`;
+5 cluster locked, 64 usage (approvers missing or not allowed included), 130 cancelled;
+report alone: 0 green, 1 amber, 2 red, 3 could not report (configuration included), 64 usage`;
 
 /** What the CLI offers beyond its own verbs: the runbooks, and the chat commands for `console`. */
 export interface CliFront {
   readonly runbooks?: readonly AnyRunbook[];
   readonly chatCommands?: (runbooks: readonly AnyRunbook[]) => readonly ChatCommand[];
+  /** How `report` reaches the clusters and tells the time (default: SSH and SQL, the system clock). */
+  readonly report?: ReportSeams;
 }
 
 type Verb =
@@ -49,7 +64,7 @@ type Verb =
   | { kind: 'runbook'; runbook: AnyRunbook; mode: 'plan' | 'run'; args: readonly string[] }
   | { kind: 'unknown'; what: string };
 
-const BUILTINS = ['check', 'health', 'runs', 'rollback', 'console'];
+const BUILTINS = ['check', 'health', 'runs', 'report', 'rollback', 'console'];
 
 function recognise(argv: readonly string[], runbooks: readonly AnyRunbook[]): Verb {
   const [command = '', ...rest] = argv;
@@ -83,18 +98,29 @@ export async function runCli(
     io.err(`kbops: unknown command "${verb.what}"\n${usage(runbooks)}`);
     return EXIT.usage;
   }
+  // report's arguments first: a usage error is 64 whatever the configuration.
+  const reportArgs = verb.kind === 'builtin' && verb.name === 'report' ? parseReportArgs(verb.args) : null;
+  if (reportArgs && !reportArgs.ok) {
+    io.err(`kbops: ${reportArgs.message}\n${REPORT_USAGE}`);
+    return EXIT.usage;
+  }
   const config = await loadConfig(env);
   if (!config.ok) {
     io.err(
       `kbops: configuration has ${config.problems.length} problem(s):\n${formatProblems(config.problems)}`,
     );
-    return EXIT.config;
+    // For report 2 would read as a red cluster: it says UNKNOWN (3) instead.
+    return reportArgs
+      ? cannotReport(io, reportArgs.args.json, `configuration has ${config.problems.length} problem(s)`)
+      : EXIT.config;
   }
   // From here on no output or log line can carry a resolved secret.
   for (const s of config.secrets) registerSecret(s);
   const ctx = { inventory: config.inventory, env, io, store: config.options, runbooks };
   if (verb.kind === 'runbook') return planCommand(verb.runbook, verb.args, verb.mode, ctx);
   if (verb.name === 'runs') return runsCommand(ctx);
+  if (reportArgs)
+    return reportCommand(reportArgs.args, { ...ctx, ...(front.report && { seams: front.report }) });
   if (verb.name === 'rollback') return rollbackCommand(verb.args, ctx);
   if (verb.name === 'console') {
     if (!front.chatCommands) {

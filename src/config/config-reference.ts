@@ -6,7 +6,7 @@ import { envOptionsSchema } from './read-env-options';
 // drift apart (a unit test compares them; `npm run docs:config` rewrites the README section).
 
 type Json = {
-  type?: string;
+  type?: string | string[];
   enum?: unknown[];
   properties?: Record<string, Json>;
   additionalProperties?: Json | boolean;
@@ -27,6 +27,7 @@ function typeOf(s: Json): string {
     return '`{ env: NAME }` or `{ file: /path }`';
   }
   if (s.enum) return s.enum.map((e) => `\`${String(e)}\``).join(' or ');
+  if (Array.isArray(s.type)) return s.type.join(' or '); // a union of plain types, e.g. bytes as 16MB
   if (s.type === 'integer' && s.minimum === 1 && s.maximum === 65535) return 'port';
   if (s.type === 'array')
     return s.items?.type === 'object' ? 'list of objects' : `list of ${typeOf(s.items ?? {})}`;

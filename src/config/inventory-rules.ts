@@ -1,6 +1,9 @@
 // Cross-field rules. They read the raw document defensively so that they can run even when the
 // schema found problems elsewhere: the operator sees every problem in one go, not one per start.
 
+import { DEFAULT_THRESHOLDS, type WarnCritical } from '../core/health-levels';
+import { byteSizeText, parseByteSize } from './report-schedules';
+
 export interface ConfigProblem {
   /** Where, in the form clusters.ESHA.nodes[2].host ("" for the whole file). */
   readonly path: string;
@@ -130,10 +133,87 @@ function tlsProblems(base: string, db: unknown): ConfigProblem[] {
   return [];
 }
 
+// warn ≤ critical, a part left out taking its default. An unreadable value is the schema's problem.
+function warnCriticalProblems(
+  base: string,
+  pair: unknown,
+  fallback: WarnCritical,
+  read: (v: unknown) => number | undefined,
+  unit: (n: number) => string,
+): ConfigProblem[] {
+  if (!isRecord(pair)) return [];
+  const value = (key: 'warn' | 'critical') => (pair[key] === undefined ? fallback[key] : read(pair[key]));
+  const text = (key: 'warn' | 'critical', n: number) =>
+    pair[key] === undefined
+      ? `the default ${key} ${unit(n)}`
+      : `${key} ${typeof pair[key] === 'string' ? pair[key] : unit(n)}`;
+  const warn = value('warn');
+  const critical = value('critical');
+  if (warn === undefined || critical === undefined || warn <= critical) return [];
+  return [
+    {
+      path: `${base}.warn`,
+      message: `${text('warn', warn)} is above ${text('critical', critical)}: warn must not exceed critical`,
+    },
+  ];
+}
+
+const seconds = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+
+function reportProblems(name: string, schedule: Record<string, unknown>, known?: string[]): ConfigProblem[] {
+  const base = `reports.${name}`;
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, number>();
+  arr(schedule.clusters).forEach((c, i) => {
+    if (typeof c !== 'string') return;
+    if (known !== undefined && !known.includes(c)) {
+      problems.push({
+        path: `${base}.clusters[${i}]`,
+        message: `no cluster named "${c}" in clusters (known: ${known.join(', ') || 'none'})`,
+      });
+    }
+    const first = seen.get(c);
+    if (first !== undefined) {
+      problems.push({
+        path: `${base}.clusters[${i}]`,
+        message: `cluster "${c}" is listed twice (also clusters[${first}])`,
+      });
+    } else seen.set(c, i);
+  });
+  const t = isRecord(schedule.thresholds) ? schedule.thresholds : {};
+  const D = DEFAULT_THRESHOLDS;
+  problems.push(
+    ...warnCriticalProblems(
+      `${base}.thresholds.lagBytes`,
+      t.lagBytes,
+      D.lagBytes,
+      parseByteSize,
+      byteSizeText,
+    ),
+    ...warnCriticalProblems(
+      `${base}.thresholds.lagSeconds`,
+      t.lagSeconds,
+      D.lagSeconds,
+      seconds,
+      (n) => `${n} s`,
+    ),
+  );
+  return problems;
+}
+
 /** Rules that span fields. Works on the raw document; shape errors are the schema's job. */
 export function inventoryProblems(raw: unknown): ConfigProblem[] {
-  if (!isRecord(raw) || !isRecord(raw.clusters)) return [];
-  return Object.entries(raw.clusters).flatMap(([name, cluster]) =>
-    isRecord(cluster) ? clusterProblems(name, cluster) : [],
-  );
+  if (!isRecord(raw)) return [];
+  const clusters = isRecord(raw.clusters) ? raw.clusters : {};
+  return [
+    ...Object.entries(clusters).flatMap(([name, cluster]) =>
+      isRecord(cluster) ? clusterProblems(name, cluster) : [],
+    ),
+    ...Object.entries(isRecord(raw.reports) ? raw.reports : {}).flatMap(([name, schedule]) =>
+      isRecord(schedule)
+        ? reportProblems(name, schedule, isRecord(raw.clusters) ? Object.keys(clusters) : undefined)
+        : [],
+    ),
+  ];
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reportScheduleSchema } from './report-schedules';
 
 // The raw inventory file as a person writes it. Defaults and derived paths are filled in by
 // normaliseInventory; rules that span fields live in inventoryProblems.
@@ -232,6 +233,13 @@ export const inventorySchema = z.strictObject({
     )
     .refine((c) => Object.keys(c).length > 0, { message: 'define at least one cluster' })
     .describe('clusters by name (letters, digits, _ and -)'),
+  reports: z
+    .record(
+      z.string().regex(CLUSTER_NAME, { message: 'report names: a letter, then letters, digits, _ or -' }),
+      reportScheduleSchema,
+    )
+    .optional()
+    .describe('scheduled replication health reports by name (letters, digits, _ and -)'),
 });
 
 export type RawInventory = z.input<typeof inventorySchema>;

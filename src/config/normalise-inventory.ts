@@ -1,6 +1,9 @@
 import { posix } from 'node:path';
 import type { Dialect, ParsedCluster, ParsedInventory, SecretRef, TlsMode } from './inventory-schema';
 import { defaultSqlPort } from './inventory-rules';
+import { normaliseReports, type ReportSchedule } from './report-schedules';
+
+export type { ReportCharts, ReportSchedule } from './report-schedules';
 
 export interface NodeConfig {
   readonly name: string;
@@ -58,6 +61,8 @@ export interface ClusterConfig {
 
 export interface Inventory {
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
+  /** Scheduled health reports, in inventory order (empty when the inventory has none). */
+  readonly reports: readonly ReportSchedule[];
 }
 
 /** A cluster path may hold `{name}`, for sites that put the node name in their paths (and the lab). */
@@ -124,5 +129,6 @@ export function normaliseInventory(parsed: ParsedInventory): Inventory {
     clusters: Object.fromEntries(
       Object.entries(parsed.clusters).map(([name, c]) => [name, normaliseCluster(name, c)]),
     ),
+    reports: normaliseReports(parsed.reports, Object.keys(parsed.clusters)),
   };
 }

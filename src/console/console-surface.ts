@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatSurface } from '../chatops/chat-surface';
+import type { ChatImage, ChatMessage, ChatSurface } from '../chatops/chat-surface';
 
 // The chat as plain text on a stream, for the local console: every message gets a number (#n),
 // thread replies are indented under their root, Block Kit is drawn as text, and each button shown
@@ -102,6 +102,16 @@ export class ConsoleSurface implements ChatSurface {
     this.print(
       `  ↳ file ${title}, ${lines.length} lines (thread #${this.number.get(threadTs) ?? '?'})`,
       shown,
+      '    | ',
+    );
+    return Promise.resolve();
+  }
+
+  /** A terminal shows no picture: it says what was posted, and its size. */
+  uploadImage(_channel: string, threadTs: string, image: ChatImage): Promise<void> {
+    this.print(
+      `  ↳ image ${image.filename}, ${image.width}×${image.height} PNG, ${image.png.length} bytes (thread #${this.number.get(threadTs) ?? '?'})`,
+      [image.title],
       '    | ',
     );
     return Promise.resolve();

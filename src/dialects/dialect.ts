@@ -59,6 +59,14 @@ export interface DialectSql {
   readonly writeColumn: string;
   readonly flushColumn: string;
   readonly replayColumn: string;
+  /** The WAL archiver's counters: pg_stat_archiver | sys_stat_archiver. */
+  readonly statArchiver: string;
+  /** The last checkpoint's fields (timeline_id…), a function called with (): pg_control_checkpoint. */
+  readonly controlCheckpoint: string;
+  /** A standby's last received WAL position: pg_last_wal_receive_lsn | sys_last_xlog_receive_location. */
+  readonly lastReceivePosition: string;
+  /** When the last replayed transaction committed on the primary: pg_last_xact_replay_timestamp. */
+  readonly lastXactReplayTimestamp: string;
 }
 
 /** File names inside the data directory (and db/etc). */

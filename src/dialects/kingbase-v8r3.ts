@@ -45,6 +45,12 @@ export const kingbaseV8r3Dialect: Dialect = {
     writeColumn: 'write_location',
     flushColumn: 'flush_location',
     replayColumn: 'replay_location',
+    // [U] below: the 9.6 names with the sys_ prefix, as for the views above; none of them appears in
+    // ../shared/procedure or ../shared/seed (the seed shows only that an archiver process runs).
+    statArchiver: 'sys_stat_archiver',
+    controlCheckpoint: 'sys_control_checkpoint',
+    lastReceivePosition: 'sys_last_xlog_receive_location',
+    lastXactReplayTimestamp: 'sys_last_xact_replay_timestamp',
   },
   files: {
     serverConf: 'kingbase.conf',

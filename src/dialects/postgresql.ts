@@ -42,6 +42,10 @@ export const postgresqlDialect: Dialect = {
     writeColumn: 'write_lsn',
     flushColumn: 'flush_lsn',
     replayColumn: 'replay_lsn',
+    statArchiver: 'pg_stat_archiver',
+    controlCheckpoint: 'pg_control_checkpoint',
+    lastReceivePosition: 'pg_last_wal_receive_lsn',
+    lastXactReplayTimestamp: 'pg_last_xact_replay_timestamp',
   },
   files: {
     serverConf: 'postgresql.conf',

@@ -2,6 +2,9 @@ import type { ClusterHealth, PoolHealth, ReplicationHealth } from '../probes/clu
 import { chunkLines, fitMessage, SLACK_LIMITS } from './limits';
 import { context, header, section, type KnownBlock, type SlackMessage } from './slack-message';
 import { esc, freeText, MARK, plural, slackDate } from './slack-text';
+import { bytesText, secondsText } from '../health/health-units';
+
+export { bytesText, secondsText };
 
 // `/kingbase status <cluster>`: one health reading (src/cluster/read-cluster-health.ts) as a summary
 // with a mark per part, then aligned tables: the nodes as they say they are, the primary's standbys
@@ -10,26 +13,6 @@ import { esc, freeText, MARK, plural, slackDate } from './slack-text';
 
 const MAX_ROWS = 60;
 const UNKNOWN = '?';
-
-/** 0 B, 512 B, 12.0 KiB, 3.4 MiB, 1.2 GiB. */
-export function bytesText(n: bigint | number): string {
-  const big = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = Number(big < 0n ? -big : big);
-  let u = 0;
-  while (value >= 1024 && u < units.length - 1) {
-    value /= 1024;
-    u += 1;
-  }
-  return `${big < 0n ? '-' : ''}${u === 0 ? value : value.toFixed(1)} ${units[u]}`;
-}
-
-/** 112 ms, 2.5 s, 4.2 min. */
-export function secondsText(s: number): string {
-  if (s < 1) return `${Math.round(s * 1000)} ms`;
-  if (s < 120) return `${s.toFixed(1)} s`;
-  return `${(s / 60).toFixed(1)} min`;
-}
 
 /** Rows as aligned columns (cells escaped), at most MAX_ROWS, then how many more. */
 function table(rows: readonly (readonly string[])[], what: string): string[] {

@@ -25,9 +25,13 @@ export interface SlackAppOptions {
   readonly logger: Logger;
   /** GET /healthz on the receiver's port (HTTP mode; Socket Mode serves it on a server of its own). */
   readonly healthz?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** GET /metrics on the receiver's port (HTTP mode; Socket Mode: beside /healthz on its own server). */
+  readonly metrics?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Socket Mode: told when the socket connects (true) or drops (false), for the health check. */
   readonly onSocketState?: (connected: boolean) => void;
 }
+
+const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** Slack retries a delivery it thinks was missed; a second click arrives twice: do each once. */
 class SeenOnce {
@@ -79,9 +83,11 @@ export function createSlackApp(o: SlackAppOptions): App {
       ? { receiver: socket }
       : {
           signingSecret: o.signingSecret ?? '',
-          ...(o.healthz && {
-            customRoutes: [{ path: '/healthz', method: ['GET', 'HEAD'], handler: o.healthz }],
-          }),
+          customRoutes: [
+            ...(o.healthz ? [{ path: '/healthz', method: ['GET', 'HEAD'], handler: o.healthz }] : []),
+            // Every method reaches the handler, so a wrong one is told 405 rather than Bolt's 404.
+            ...(o.metrics ? [{ path: '/metrics', method: [...ANY_METHOD], handler: o.metrics }] : []),
+          ],
         }),
     logger: boltLogger(o.logger),
     clientOptions,

@@ -61,6 +61,15 @@ export interface SlackOutboxOptions {
   readonly maxAttempts?: number;
   /** Told about every operation that was given up. Never throws to the caller. */
   readonly onError?: (failure: OutboxFailure) => void;
+  /** Told about every 429 Slack answers (the call is then retried, or given up after maxAttempts). */
+  readonly onRateLimited?: (limited: RateLimited) => void;
+}
+
+export interface RateLimited {
+  readonly op: 'post' | 'update' | 'upload';
+  readonly channel: string;
+  /** How long this channel now waits, in ms (Slack's Retry-After). */
+  readonly retryAfterMs: number;
 }
 
 type Render = SlackMessage | (() => SlackMessage);
@@ -221,6 +230,8 @@ export class SlackOutbox {
         return await sent;
       } catch (err) {
         const wait = retryAfterMs(err);
+        if (wait !== undefined)
+          this.tell(() => this.options.onRateLimited?.({ op: op.kind, channel, retryAfterMs: wait }));
         if (wait === undefined || attempts >= this.maxAttempts) return giveUp(err);
         await this.clock.sleep(wait);
         if (op.kind === 'update') {
@@ -275,10 +286,14 @@ export class SlackOutbox {
   }
 
   private report(failure: OutboxFailure): void {
+    this.tell(() => this.options.onError?.(failure));
+  }
+
+  private tell(hook: () => void): void {
     try {
-      this.options.onError?.(failure);
+      hook();
     } catch {
-      // an error handler that throws must not stop the queue
+      // a hook that throws must not stop the queue
     }
   }
 }

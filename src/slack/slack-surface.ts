@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatSurface } from '../chatops/chat-surface';
+import type { ChatImage, ChatMessage, ChatSurface } from '../chatops/chat-surface';
 import type { SlackBlock, SlackOutbox } from './slack-outbox';
 
 /** Ephemeral messages (and modals) go straight out: they are answers to one person, not part of a run's thread. */
@@ -43,5 +43,15 @@ export class SlackSurface implements ChatSurface {
 
   async upload(channel: string, threadTs: string, title: string, content: string): Promise<void> {
     await this.outbox.upload(channel, { filename: title, title, content }, { threadTs });
+  }
+
+  /** Throws when Slack refused it (the outbox has told its onError why). */
+  async uploadImage(channel: string, threadTs: string, image: ChatImage): Promise<void> {
+    const ok = await this.outbox.upload(
+      channel,
+      { filename: image.filename, title: image.title, content: Buffer.from(image.png) },
+      { threadTs },
+    );
+    if (!ok) throw new Error(`could not upload ${image.filename} to ${channel}`);
   }
 }

@@ -14,7 +14,10 @@ import { WebApiSlackApi } from './web-api-slack-api';
 import { openStore } from '../app/open-store';
 import { composeRuns, ENGINE_POLL_MS } from '../app/compose-runs';
 import { healthHandler, startHealthServer } from '../app/health-server';
+import { KbopsMetrics, metricsHandler } from '../app/metrics';
 import { newInstanceId } from '../app/instance-id';
+import { reportPublisher } from '../app/report-publisher';
+import { ReportScheduler } from '../app/report-scheduler';
 
 // Composition of the Slack bot: store, run service, engine (worker), paced outbox, Bolt app.
 
@@ -24,6 +27,8 @@ export interface Bot {
   readonly engine: Engine;
   /** This process's instance id: the owner of the runs it executes. */
   readonly owner: string;
+  /** What GET /metrics shows: record each health report here. */
+  readonly metrics: KbopsMetrics;
   stop(): Promise<void>;
 }
 
@@ -36,6 +41,8 @@ export interface BotOptions {
   readonly commands: readonly ChatCommand[];
   /** The runbooks offered (default: all of src/runbooks/index.ts). */
   readonly runbooks?: readonly AnyRunbook[];
+  /** The report scheduler's sweep and lease (tests may shorten them). */
+  readonly reportTiming?: { readonly sweepMs?: number; readonly leaseMs?: number };
   /** Pacing of Slack calls per channel (tests may lower it). */
   readonly minIntervalMs?: number;
 }
@@ -49,6 +56,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   // Filled once the Slack client exists; until then nobody is in any group (fail closed).
   const late: { surface?: SlackSurface; groups?: UserGroups } = {};
   const groupsOf = (user: string) => late.groups?.groupsOf(user) ?? [];
+  const metrics = new KbopsMetrics();
   const runs = composeRuns({
     inventory,
     env: o.env,
@@ -57,6 +65,9 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     surface: () => late.surface!,
     owner,
     onError: (what, err) => logger.error({ err }, `${what} failed`),
+    onEvent: (event, run) => metrics.observeEvent(event, run),
+    reports: store.reports,
+    onReport: (report) => metrics.recordReport(report),
     ...(o.runbooks && { runbooks: o.runbooks }),
   });
   const { deps, engine } = runs;
@@ -74,6 +85,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
           : undefined,
     onUnhealthy: (part, reason) => logger.warn({ part, reason }, 'healthz: unhealthy'),
   });
+  const metricsz = metricsHandler(metrics);
 
   // The surface needs the app's client, and the app's handlers need the surface.
   const app = createSlackApp({
@@ -88,11 +100,13 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     commands: o.commands,
     logger,
     healthz,
+    metrics: metricsz,
     onSocketState: (up) => (slack.socketUp = up),
   });
   const outbox = new SlackOutbox(new WebApiSlackApi(app.client), deps.clock, {
     ...(o.minIntervalMs !== undefined && { minIntervalMs: o.minIntervalMs }),
     onError: (f) => logger.warn({ failure: f }, 'a Slack call was given up'),
+    onRateLimited: () => metrics.rateLimited(),
   });
   const surface = new SlackSurface(outbox, {
     openView: async (trigger_id, view) => {
@@ -118,6 +132,26 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   await groups.refresh();
   groups.start();
   late.groups = groups;
+  // Scheduled health reports: every replica runs the scheduler; the store's claims make each
+  // slot posted by exactly one of them.
+  const onError = (what: string, err: unknown) => logger.error({ err }, `${what} failed`);
+  const scheduler =
+    inventory.reports.length === 0
+      ? undefined
+      : new ReportScheduler({
+          schedules: inventory.reports,
+          store: store.reports,
+          publisher: reportPublisher({
+            surface: () => late.surface!,
+            service: runs.reports,
+            onError,
+            inventory,
+          }),
+          owner,
+          clock: deps.clock,
+          onError,
+          ...(o.reportTiming ?? {}),
+        });
   const interrupted = await runs.start();
   for (const r of interrupted)
     logger.warn({ runId: r.id, cluster: r.cluster }, 'run interrupted by a restart: resume or roll back');
@@ -125,18 +159,24 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     (r) => r.ok === true,
     (err: unknown) => (logger.error({ err }, 'Slack auth.test failed: check SLACK_BOT_TOKEN'), false),
   );
-  // Socket Mode: the app's HTTP port serves only /healthz; HTTP mode: Bolt's receiver serves it.
-  const health = socketMode ? await startHealthServer(options.PORT, healthz) : undefined;
+  // Socket Mode: the app's HTTP port serves only /healthz and /metrics; HTTP mode: Bolt's receiver does.
+  const health = socketMode
+    ? await startHealthServer(options.PORT, healthz, { metrics: metricsz })
+    : undefined;
   const server = (socketMode ? await app.start() : await app.start(options.PORT)) as
     { address?: () => { port: number } } | undefined;
   const port = health?.port ?? (typeof server?.address === 'function' ? server.address().port : options.PORT);
-  logger.info({ port, owner }, 'kbops is listening');
+  scheduler?.start();
+  logger.info({ port, owner, reports: inventory.reports.map((r) => r.name) }, 'kbops is listening');
   return {
     port,
     store,
     engine,
     owner,
+    metrics,
     stop: async () => {
+      // A report in hand gets a few seconds; its claim lapses and another replica takes it over.
+      await Promise.race([scheduler?.stop(), new Promise((r) => setTimeout(r, 3_000).unref())]);
       await health?.close();
       groups.stop();
       await app.stop();

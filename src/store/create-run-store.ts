@@ -3,11 +3,12 @@ import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultStateDir } from '../config/read-env-options';
 import type { Env } from '../config/resolve-secret';
-import type { RunStore } from '../ports/run-store';
+import type { StateStore } from '../ports/report-store';
 import type { Db, Queryable } from './db';
 import { migrate } from './migrations';
 import { PgDb } from './pg-db';
 import { PgliteDb } from './pglite-db';
+import { SqlReportStore } from './sql-report-store';
 import { SqlRunStore } from './sql-run-store';
 import { acquireStateDirLock, type StateDirLock } from './state-dir-lock';
 
@@ -23,10 +24,11 @@ export interface RunStoreOptions {
 }
 
 /**
- * The run store the configuration asks for, its schema brought up to date. The embedded store is
- * locked to this process until close(): a second process is refused (StateDirLockedError).
+ * The state store the configuration asks for (runs, and reports over the same database), its schema
+ * brought up to date. The embedded store is locked to this process until close(): a second process
+ * is refused (StateDirLockedError).
  */
-export async function createRunStore(options: RunStoreOptions = {}): Promise<RunStore> {
+export async function createRunStore(options: RunStoreOptions = {}): Promise<StateStore> {
   let lock: StateDirLock | undefined;
   let db: Db;
   if (options.databaseUrl) {
@@ -50,8 +52,12 @@ export async function createRunStore(options: RunStoreOptions = {}): Promise<Run
     await db.close().catch(() => undefined);
     throw err;
   }
-  return new SqlRunStore(db);
+  return stateStore(db);
 }
+
+/** Runs and reports on one Db: the run store's close() closes it for both. */
+export const stateStore = (db: Db): SqlRunStore & StateStore =>
+  Object.assign(new SqlRunStore(db), { reports: new SqlReportStore(db) });
 
 /**
  * Where PGlite keeps its files: `<state dir>/pgdata`, made whole or not at all. PGlite's first start

@@ -10,6 +10,7 @@ export interface Migration {
 export const LOCK_NAMESPACE = 0x6b62; // "kb"
 export const MIGRATION_LOCK = 1;
 export const JOURNAL_LOCK = 2;
+export const REPORT_LEVELS_LOCK = 3;
 
 const ACTIVE = `('running', 'rolling_back')`;
 
@@ -87,6 +88,52 @@ export const MIGRATIONS: readonly Migration[] = [
         run_id      text NOT NULL REFERENCES kbops_runs (id) DEFERRABLE INITIALLY DEFERRED,
         holder      text NOT NULL,
         acquired_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'report schedules, slots, lag history, last levels',
+    sql: `
+      -- When a bot first saw each schedule: slots before it were never missed.
+      CREATE TABLE kbops_report_schedules (
+        schedule   text PRIMARY KEY,
+        first_seen timestamptz NOT NULL
+      );
+
+      -- One row per scheduled slot: the claim that makes it posted by exactly one replica.
+      CREATE TABLE kbops_report_slots (
+        schedule    text NOT NULL,
+        slot_at     timestamptz NOT NULL,
+        state       text NOT NULL CHECK (state IN ('claimed', 'posted', 'failed', 'skipped')),
+        owner       text,
+        lease_until timestamptz,
+        attempts    integer NOT NULL DEFAULT 0,
+        note        text,
+        updated_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (schedule, slot_at),
+        CHECK (state <> 'claimed' OR (owner IS NOT NULL AND lease_until IS NOT NULL))
+      );
+
+      -- The lag chart's history. The key makes a sample recorded twice one row, and serves
+      -- lagHistory (cluster, at); the index on at serves pruning across clusters.
+      CREATE TABLE kbops_lag_samples (
+        cluster     text NOT NULL,
+        at          timestamptz NOT NULL,
+        standby     text NOT NULL,
+        lag_bytes   bigint,
+        lag_seconds double precision,
+        PRIMARY KEY (cluster, at, standby)
+      );
+      CREATE INDEX kbops_lag_samples_by_at ON kbops_lag_samples (at);
+
+      -- Each cluster's level in a schedule's last posted report ("green again" is said once).
+      CREATE TABLE kbops_report_levels (
+        schedule text NOT NULL,
+        cluster  text NOT NULL,
+        level    text NOT NULL CHECK (level IN ('green', 'amber', 'red')),
+        at       timestamptz NOT NULL,
+        PRIMARY KEY (schedule, cluster)
       );
     `,
   },

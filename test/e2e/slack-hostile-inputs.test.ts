@@ -39,7 +39,7 @@ beforeAll(async () => {
   bot = await startBot({
     commands: kingbaseCommands(),
     options: options.options,
-    inventory: { clusters: { lab } },
+    inventory: { clusters: { lab }, reports: [] },
     env: {},
     logger: createLogger({ level: 'silent' }),
   });

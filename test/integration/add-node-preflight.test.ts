@@ -91,6 +91,7 @@ async function expectClean(): Promise<void> {
 /** The lab's inventory, but with another known_hosts file. */
 const withKnownHosts = (knownHostsFile: string): Inventory => ({
   clusters: { lab: { ...p.cluster, ssh: { ...p.cluster.ssh, knownHostsFile } } },
+  reports: [],
 });
 
 describe('a clean lab', () => {

@@ -172,3 +172,33 @@ describe('a server without TLS', () => {
     }
   });
 });
+
+describe('a query whose signal fires', () => {
+  it('rejects at once and is cancelled on the server (a CancelRequest), the connection still usable', async () => {
+    const client = await PgSqlClient.connect(options('require'));
+    const watcher = await PgSqlClient.connect(options('require'));
+    try {
+      const started = Date.now();
+      const sleeping = client.query('SELECT pg_sleep(30)', [], { signal: AbortSignal.timeout(300) });
+      await expect(sleeping).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // The server no longer runs it: the backend went idle (cancelled), not still sleeping.
+      const deadline = Date.now() + 5_000;
+      let running = 1;
+      while (running > 0 && Date.now() < deadline) {
+        const r = await watcher.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'",
+        );
+        running = Number(r.rows[0]?.n);
+        if (running > 0) await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(running).toBe(0);
+      const after = await client.query('SELECT 1 AS one').catch(() => null);
+      // Either the same connection answers again, or it was closed and says so: never a hang.
+      if (after) expect(after.rows[0]?.one).toBe(1);
+    } finally {
+      await client.close();
+      await watcher.close();
+    }
+  });
+});

@@ -183,7 +183,7 @@ describe('kbops CLI flags', () => {
     const ESHA = await writeupCluster();
     const { sink, text } = io();
     const code = await planCommand(addNodeRunbook, [...argv, '--yes'], 'run', {
-      inventory: { clusters: { ESHA } },
+      inventory: { clusters: { ESHA }, reports: [] },
       env: {},
       io: sink,
       store: {},
@@ -201,7 +201,7 @@ describe('kbops CLI flags', () => {
   ])('rollback: %s is refused before the store is opened', async (_name, id) => {
     const { sink, text } = io();
     const code = await rollbackCommand([id, '--yes'], {
-      inventory: { clusters: {} },
+      inventory: { clusters: {}, reports: [] },
       env: {},
       io: sink,
       store: { KBOPS_STATE_DIR: PWNED }, // opening the store would create it

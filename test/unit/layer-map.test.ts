@@ -27,10 +27,13 @@ const SRC_LAYERS = {
   adapters: ['core', 'config', 'dialects', 'log', 'ports', 'shell'],
   store: ['core', 'config', 'log', 'ports'],
   engine: ['core', 'dialects', 'log', 'ports', 'shell'],
-  render: ['core', 'dialects', 'log', 'probes', 'shell'],
+  // The judgement of a health reading (pure): what a report says, whoever shows it.
+  health: ['core', 'probes'],
+  render: ['core', 'dialects', 'health', 'log', 'probes', 'shell'],
   cluster: ['core', 'config', 'dialects', 'log', 'ports', 'probes', 'shell'],
   runbooks: ['cluster', 'core', 'config', 'dialects', 'log', 'ports', 'probes', 'shell'],
   chatops: [
+    'health',
     'runbooks',
     'engine',
     'render',
@@ -44,6 +47,7 @@ const SRC_LAYERS = {
     'shell',
   ],
   app: [
+    'health',
     'chatops',
     'runbooks',
     'engine',
@@ -59,9 +63,21 @@ const SRC_LAYERS = {
     'probes',
     'shell',
   ],
-  slack: ['app', 'chatops', 'runbooks', 'engine', 'render', 'core', 'config', 'log', 'ports'],
-  console: ['app', 'chatops', 'runbooks', 'engine', 'render', 'core', 'config', 'log', 'ports'],
-  cli: ['console', 'app', 'chatops', 'runbooks', 'engine', 'render', 'core', 'config', 'log', 'ports'],
+  slack: ['app', 'health', 'chatops', 'runbooks', 'engine', 'render', 'core', 'config', 'log', 'ports'],
+  console: ['app', 'health', 'chatops', 'runbooks', 'engine', 'render', 'core', 'config', 'log', 'ports'],
+  cli: [
+    'console',
+    'app',
+    'health',
+    'chatops',
+    'runbooks',
+    'engine',
+    'render',
+    'core',
+    'config',
+    'log',
+    'ports',
+  ],
   // src/main.ts: the bot put together (commands/main.ts runs it).
   main: ['slack', 'app', 'config', 'log', 'chatops'],
 } as const satisfies LayerMap;

@@ -1,6 +1,6 @@
 import { planIntact } from '../../../src/core/plan';
 import type { Db } from '../../../src/store/db';
-import { migrate } from '../../../src/store/migrations';
+import { migrate, MIGRATIONS } from '../../../src/store/migrations';
 import type { SqlRunStore } from '../../../src/store/sql-run-store';
 import { must, resetSchema, type StoreHarness } from './store-harness';
 import { testPlan } from './test-plan';
@@ -19,9 +19,12 @@ export function runRecordsContract(h: StoreHarness): void {
     expect(await migrate(db)).toEqual([]);
     await resetSchema(db);
     const both = await Promise.all([migrate(db), migrate(db)]);
-    expect(both.flat()).toEqual([1]);
-    const ledger = await db.query<{ version: number }>('SELECT version FROM kbops_schema_migrations');
-    expect(ledger.rows).toEqual([{ version: 1 }]);
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(both.flat().sort((a, b) => a - b)).toEqual(versions);
+    const ledger = await db.query<{ version: number }>(
+      'SELECT version FROM kbops_schema_migrations ORDER BY version',
+    );
+    expect(ledger.rows).toEqual(versions.map((version) => ({ version })));
   });
 
   test('approvals are unique per run, user and plan hash', async () => {

@@ -95,6 +95,22 @@ describe('ClusterConnector shell cache', () => {
     expect(opened.map((l) => l.closed)).toEqual([true, false]);
   });
 
+  it('close() stops a login still in progress (a host that never answers) instead of waiting for it', async () => {
+    const signals: AbortSignal[] = [];
+    const open = (_c: ClusterConfig, _t: ShellTarget, _e: unknown, o?: { signal?: AbortSignal }) =>
+      new Promise<CachedShell>((_resolve, reject) => {
+        const signal = o!.signal!;
+        signals.push(signal);
+        signal.addEventListener('abort', () => reject(signal.reason as Error));
+      });
+    const c = new ClusterConnector({} as ClusterConfig, {}, open);
+    const pending = c.shell(target);
+    pending.catch(() => undefined);
+    await c.close();
+    expect(signals.map((s) => s.aborted)).toEqual([true]);
+    await expect(pending).rejects.toThrow('the connector was closed');
+  });
+
   it('close() ends every login and forgets them', async () => {
     const { c, opened } = connector();
     await c.shell(target);

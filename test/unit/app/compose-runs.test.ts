@@ -27,7 +27,7 @@ afterEach(async () => {
 
 const compose = (owner: string) =>
   composeRuns({
-    inventory: { clusters: {} } as unknown as Inventory,
+    inventory: { clusters: {}, reports: [] } as unknown as Inventory,
     env: {},
     store,
     groupsOf: () => [],

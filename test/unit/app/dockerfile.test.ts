@@ -58,6 +58,16 @@ describe('the Dockerfile runtime stage', () => {
     expect(stage.findIndex((i) => i.op === 'VOLUME')).toBeGreaterThan(chown); // a volume keeps what was made before it
   });
 
+  it("installs the lag chart's font (DejaVu Sans) as root, since the slim base has none", () => {
+    const user = stage.findIndex((i) => i.op === 'USER');
+    const fonts = stage.findIndex(
+      (i) => i.op === 'RUN' && /apt-get install\b.*\bfonts-dejavu-core\b/.test(i.args),
+    );
+    expect(fonts).toBeGreaterThan(-1);
+    expect(fonts).toBeLessThan(user);
+    expect(stage[fonts]!.args).toMatch(/apt-get update/);
+  });
+
   it('has a HEALTHCHECK that asks /healthz on $PORT with node (no curl in the image)', () => {
     const [hc] = args('HEALTHCHECK');
     expect(hc).toBeDefined();

@@ -4,6 +4,7 @@ import {
   startHealthServer,
   type HealthProbes,
 } from '../../../src/app/health-server';
+import { KbopsMetrics, metricsHandler } from '../../../src/app/metrics';
 
 const NOW = new Date('2025-01-01T12:00:00Z');
 const probes = (over: Partial<HealthProbes> = {}): HealthProbes => ({
@@ -82,6 +83,43 @@ describe('the health server', () => {
       expect(((await down.json()) as { failing: string[] }).failing).toEqual(['store']);
       expect((await fetch(`${url}/`)).status).toBe(404);
       expect((await fetch(`${url}/healthz`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the health server with metrics', () => {
+  it('serves GET /metrics in the text exposition format beside /healthz; other methods get 405', async () => {
+    const metrics = new KbopsMetrics({ processMetrics: false });
+    metrics.rateLimited();
+    const server = await startHealthServer(
+      0,
+      healthHandler(probes({ now: undefined, lastTickAt: () => new Date() })),
+      {
+        metrics: metricsHandler(metrics),
+      },
+    );
+    try {
+      const url = `http://127.0.0.1:${server.port}`;
+      const r = await fetch(`${url}/metrics`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe(metrics.contentType);
+      expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const body = await r.text();
+      expect(body).toMatch(/^# TYPE kbops_slack_rate_limited_total counter$/m);
+      expect(body).toMatch(/^kbops_slack_rate_limited_total 1$/m);
+      expect((await fetch(`${url}/metrics`, { method: 'POST' })).status).toBe(405);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('has no /metrics unless given one', async () => {
+    const server = await startHealthServer(0, healthHandler(probes()));
+    try {
+      expect((await fetch(`http://127.0.0.1:${server.port}/metrics`)).status).toBe(404);
     } finally {
       await server.close();
     }

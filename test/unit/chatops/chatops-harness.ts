@@ -115,7 +115,10 @@ export async function chatopsHarness(
   clusters: readonly ClusterConfig[],
   o: { unverifiedUsers?: boolean } = {},
 ): Promise<Harness> {
-  const inventory: Inventory = { clusters: Object.fromEntries(clusters.map((c) => [c.name, c])) };
+  const inventory: Inventory = {
+    clusters: Object.fromEntries(clusters.map((c) => [c.name, c])),
+    reports: [],
+  };
   const store = await freshStore();
   const policyFor = (name: string) => {
     const c = inventory.clusters[name];

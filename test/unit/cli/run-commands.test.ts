@@ -36,7 +36,7 @@ it('refuses with exit 2 where unattended runs are off, and leaves the run as it 
   const ESHA = { ...(await writeupCluster()), allowUnattendedCli: false };
   const { sink, lines } = io();
   const code = await rollbackCommand(['RFAILED01', '--yes'], {
-    inventory: { clusters: { ESHA } },
+    inventory: { clusters: { ESHA }, reports: [] },
     env: {},
     io: sink,
     store: { KBOPS_STATE_DIR: dir },
@@ -59,7 +59,7 @@ it('without --yes only says what it would do, wherever', async () => {
   const ESHA = { ...(await writeupCluster()), allowUnattendedCli: false };
   const { sink, lines } = io();
   const code = await rollbackCommand(['RFAILED01'], {
-    inventory: { clusters: { ESHA } },
+    inventory: { clusters: { ESHA }, reports: [] },
     env: {},
     io: sink,
     store: { KBOPS_STATE_DIR: dir },

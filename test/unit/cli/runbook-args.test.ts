@@ -140,7 +140,7 @@ describe('planCommand (add-node): usage errors', () => {
   it('exits 64 with the usage for a bad argument, before reading the cluster', async () => {
     const { sink, out, err } = io();
     const code = await planCommand(addNodeRunbook, ['--bogus'], 'plan', {
-      inventory: { clusters: {} },
+      inventory: { clusters: {}, reports: [] },
       env: {},
       io: sink,
       store: {},
@@ -168,7 +168,7 @@ describe('planCommand (add-node): usage errors', () => {
     ] as const) {
       const { sink, out, err } = io();
       const code = await planCommand(addNodeRunbook, [...argv, '--yes'], 'run', {
-        inventory: { clusters: { ESHA } },
+        inventory: { clusters: { ESHA }, reports: [] },
         env: {},
         io: sink,
         store: {},
@@ -187,7 +187,7 @@ describe('planCommand (add-node): usage errors', () => {
     ] as const) {
       const { sink, out, err } = io();
       const code = await planCommand(addNodeRunbook, argv, mode, {
-        inventory: { clusters: {} },
+        inventory: { clusters: {}, reports: [] },
         env: {},
         io: sink,
         store: {},

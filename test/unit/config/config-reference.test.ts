@@ -14,6 +14,11 @@ describe('the README configuration reference', () => {
     expect(ref).toContain('| `clusters.<name>.manager.nodes[].pcpPort` | port |  | `9898` |');
     expect(ref).toContain('| `clusters.<name>.nodes[].hostKeys` | list of string |');
     expect(ref).toContain('| `LOG_LEVEL` | `info` |');
+    expect(ref).toContain('| `reports.<name>.cron` | string | yes |');
+    expect(ref).toContain('| `reports.<name>.timezone` | string |  | `"UTC"` |');
+    expect(ref).toMatch(
+      /\| `reports\.<name>\.thresholds\.lagBytes\.warn` \| number or string \|.*default 16MB \|/,
+    );
   });
 
   it('refuses a README without the markers', () => {

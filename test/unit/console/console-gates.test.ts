@@ -41,7 +41,7 @@ it('refuses rollback and unlock on a cluster without allowUnattendedCli; shows a
   const prod2 = await labCluster({ name: 'prod2', access });
   let out = '';
   await runConsole({
-    inventory: { clusters: { prod, prod2 } },
+    inventory: { clusters: { prod, prod2 }, reports: [] },
     env: {},
     input: lines(
       'as UCAROL',

@@ -67,6 +67,17 @@ describe('kingbaseV8r3Dialect', () => {
     });
   });
 
+  it('names what a health report reads with the 9.6 names and the sys_ prefix ([U] for V8R3)', () => {
+    expect(d.sql).toMatchObject({
+      statArchiver: 'sys_stat_archiver',
+      controlCheckpoint: 'sys_control_checkpoint',
+      lastReceivePosition: 'sys_last_xlog_receive_location',
+      lastXactReplayTimestamp: 'sys_last_xact_replay_timestamp',
+    });
+    // Never a PostgreSQL name, which V8R3 does not have.
+    expect(Object.values(d.sql).filter((v) => v.startsWith('pg_'))).toEqual([]);
+  });
+
   it('base-backs up with -X stream and the slot, never a -W password', () => {
     const args = d.basebackupArgs({
       host: '192.168.4.127',

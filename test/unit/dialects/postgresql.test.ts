@@ -67,6 +67,15 @@ describe('postgresqlDialect', () => {
     expect(d.manager.applicationName?.(1)).toBe('backend_application_name1');
   });
 
+  it('names the views and functions a health report reads (archiver, checkpoint timeline, replay)', () => {
+    expect(d.sql).toMatchObject({
+      statArchiver: 'pg_stat_archiver',
+      controlCheckpoint: 'pg_control_checkpoint',
+      lastReceivePosition: 'pg_last_wal_receive_lsn',
+      lastXactReplayTimestamp: 'pg_last_xact_replay_timestamp',
+    });
+  });
+
   it('base-backs up with the slot and -w, so a missing PGPASSWORD fails instead of prompting', () => {
     expect(
       d.basebackupArgs({

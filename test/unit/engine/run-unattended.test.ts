@@ -89,7 +89,7 @@ describe('runUnattended', () => {
   /** As `kbops run … --yes` composes it: the named approvers, or the requester alone. */
   const run = (plan: SealedPlan, approvers: readonly string[], groupsOf?: (u: string) => string[]) => {
     const { runs } = composeRuns({
-      inventory: { clusters: { lab } },
+      inventory: { clusters: { lab }, reports: [] },
       env: {},
       store,
       groupsOf: () => [],

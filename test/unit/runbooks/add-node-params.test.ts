@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 
 const USAGE = cliUsage(addNodeRunbook);
-const parse = (input: Record<string, unknown>, inventory = { clusters }) => {
+const parse = (input: Record<string, unknown>, inventory = { clusters, reports: [] }) => {
   const r = resolveInput(addNodeRunbook, input, inventory);
   return r.ok ? { ok: true as const, params: r.params as AddNodeParams } : r;
 };
@@ -91,7 +91,7 @@ describe('add-node input: bad input is refused with the reason', () => {
       message: 'no cluster named "NOPE"',
       hint: 'known clusters: ESHA, lab',
     });
-    expect(parse({ cluster: 'ESHA', host: '192.168.4.159' }, { clusters: {} })).toMatchObject({
+    expect(parse({ cluster: 'ESHA', host: '192.168.4.159' }, { clusters: {}, reports: [] })).toMatchObject({
       ok: false,
       failure: { code: 'unknown-cluster', hint: 'known clusters: none' },
     });
@@ -153,7 +153,7 @@ describe('add-node input: bad input is refused with the reason', () => {
       { cluster: 'NOPE', host: '192.168.4.159' },
     ]) {
       const r = await prepareRun(addNodeRunbook, input, {
-        inventory: { clusters },
+        inventory: { clusters, reports: [] },
         requester: 'U_REQ',
         connectorFor,
       });

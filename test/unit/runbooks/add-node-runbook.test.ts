@@ -82,7 +82,11 @@ describe('addNodeRunbook', () => {
     const r = await prepareRun(
       addNodeRunbook,
       { cluster: 'ESHA', host: NEW_HOST },
-      { inventory: { clusters: { ESHA: cluster } }, requester: 'U_REQ', connectorFor: () => connector },
+      {
+        inventory: { clusters: { ESHA: cluster }, reports: [] },
+        requester: 'U_REQ',
+        connectorFor: () => connector,
+      },
     );
     if (!r.ok) throw new Error(r.failure.message);
     expect(r.plan).toBeUndefined();

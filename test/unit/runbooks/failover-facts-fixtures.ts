@@ -366,7 +366,7 @@ export function failoverParams(cluster: ClusterConfig, input: Record<string, unk
   const r = resolveInput(
     failoverTestRunbook,
     { cluster: cluster.name, ...input },
-    { clusters: { [cluster.name]: cluster } },
+    { clusters: { [cluster.name]: cluster }, reports: [] },
   );
   if (!r.ok) throw new Error(`bad params: ${r.failure.message}`);
   return r.params as FailoverParams;

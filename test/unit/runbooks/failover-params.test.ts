@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 const USAGE = cliUsage(failoverTestRunbook);
 const parse = (input: Record<string, unknown>) =>
-  resolveInput(failoverTestRunbook, { cluster: 'ESHA', ...input }, { clusters });
+  resolveInput(failoverTestRunbook, { cluster: 'ESHA', ...input }, { clusters, reports: [] });
 const params = (input: Record<string, unknown>): FailoverParams => {
   const r = parse(input);
   if (!r.ok) throw new Error(r.failure.message);
@@ -102,7 +102,7 @@ describe('failover-test input', () => {
   });
 
   it('refuses an unknown cluster with the known ones', () => {
-    const r = resolveInput(failoverTestRunbook, { cluster: 'NOPE' }, { clusters });
+    const r = resolveInput(failoverTestRunbook, { cluster: 'NOPE' }, { clusters, reports: [] });
     expect(r.ok ? null : r.failure).toEqual({
       code: 'unknown-cluster',
       message: 'no cluster named "NOPE"',

@@ -140,7 +140,7 @@ async function labPlan(snapshot: AddNodeSnapshot): Promise<SealedPlan> {
   const r = resolveInput(
     addNodeRunbook,
     { cluster: 'lab', host: h13.address },
-    { clusters: { lab: cluster } },
+    { clusters: { lab: cluster }, reports: [] },
   );
   if (!r.ok) throw new Error(r.failure.message);
   return planAddNode({

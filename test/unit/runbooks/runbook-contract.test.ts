@@ -99,7 +99,7 @@ describe('runbookProblems', () => {
 describe('resolveInput', () => {
   it('checks the schema, then the cluster, then the runbook’s own rules, connecting nowhere', async () => {
     const ESHA = await writeupCluster();
-    const inventory = { clusters: { ESHA } };
+    const inventory = { clusters: { ESHA }, reports: [] };
     const rb = leaveNoteRunbook as unknown as AnyRunbook;
     expect(resolveInput(rb, { cluster: 'ESHA', node: 'A B' }, inventory)).toMatchObject({
       ok: false,
@@ -187,7 +187,11 @@ describe('prepareRun', () => {
       sql: jest.fn(async () => ({ query: async () => ({ rows: [] }) })),
     };
     const demanding = tiny({ approvals: { min: 2, requesterExcluded: true } });
-    const o = { inventory: { clusters: { ESHA } }, requester: 'UA', connectorFor: () => connector as never };
+    const o = {
+      inventory: { clusters: { ESHA }, reports: [] },
+      requester: 'UA',
+      connectorFor: () => connector as never,
+    };
     await expect(prepareRun(demanding, { cluster: 'ESHA', node: 'srv127' }, o)).rejects.toThrow(
       'runbook leave-note: its plan demands null of the approvers, the runbook {"min":2,"requesterExcluded":true}',
     );

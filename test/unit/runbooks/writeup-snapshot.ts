@@ -216,7 +216,7 @@ export function writeupParams(cluster: ClusterConfig, input: Record<string, unkn
   const r = resolveInput(
     addNodeRunbook,
     { cluster: 'ESHA', host: NEW_HOST, ...input },
-    { clusters: { ESHA: cluster } },
+    { clusters: { ESHA: cluster }, reports: [] },
   );
   if (!r.ok) throw new Error(`bad params: ${r.failure.message}`);
   return r.params as AddNodeParams;

@@ -13,6 +13,7 @@ const access = (approvers: string[], admins: string[]) => ({
 });
 const inventory = {
   clusters: { a: { access: access(['SDBA'], ['SSRE']) }, b: { access: access(['SDBA'], []) } },
+  reports: [],
 } as unknown as Inventory;
 
 describe('UserGroups', () => {
