@@ -66,6 +66,8 @@ function sslFor(tls: PgTls): false | ConnectionOptions {
 /** SqlClient over one node-postgres connection. Works for PostgreSQL, KingbaseES and pgpool. */
 export class PgSqlClient implements SqlClient {
   private broken = false;
+  /** Settles when the last query asked for has finished: the next waits for it. */
+  private tail: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly client: Client,
@@ -143,10 +145,33 @@ export class PgSqlClient implements SqlClient {
     return encrypted(this.client);
   }
 
+  /**
+   * One query at a time, in call order: callers that share a connection (a health report's clusters
+   * on one server) wait their turn here, not in pg's queue (deprecated), so an abort cancels only
+   * its own query: one still waiting just leaves the line, one running is cancelled on the server.
+   */
   async query<R extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
     params: readonly unknown[] = [],
     options: SqlOptions = {},
+  ): Promise<SqlResult<R>> {
+    options.signal?.throwIfAborted();
+    const previous = this.tail;
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.tail = previous.then(() => mine);
+    try {
+      await untilTurn(previous, options.signal, this.target);
+      return await this.run<R>(sql, params, options);
+    } finally {
+      done();
+    }
+  }
+
+  private async run<R extends Record<string, unknown>>(
+    sql: string,
+    params: readonly unknown[],
+    options: SqlOptions,
   ): Promise<SqlResult<R>> {
     options.signal?.throwIfAborted();
     let stopped: Error | undefined;
@@ -206,6 +231,22 @@ export class PgSqlClient implements SqlClient {
   async close(): Promise<void> {
     await this.client.end();
   }
+}
+
+/** Resolves when `previous` has, or rejects (AbortError) as soon as `signal` fires. */
+function untilTurn(previous: Promise<void>, signal: AbortSignal | undefined, target: string): Promise<void> {
+  if (!signal) return previous;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void =>
+      reject(
+        Object.assign(new Error(`query on ${target} aborted while waiting its turn`), { name: 'AbortError' }),
+      );
+    signal.addEventListener('abort', onAbort, { once: true });
+    previous.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, reject);
+  });
 }
 
 interface CancelConnection {

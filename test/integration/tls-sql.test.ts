@@ -202,3 +202,28 @@ describe('a query whose signal fires', () => {
     }
   });
 });
+
+describe('queries that share one connection', () => {
+  it('run one at a time in call order; one aborted while waiting leaves the line, the running one is untouched', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const client = await PgSqlClient.connect(options('require'));
+    try {
+      const order: string[] = [];
+      const first = client.query('SELECT pg_sleep(0.6), 1 AS n').then(() => order.push('first'));
+      const waiting = client.query('SELECT 2 AS n', [], { signal: AbortSignal.timeout(150) });
+      const third = client.query('SELECT 3 AS n').then((r) => order.push(`third ${String(r.rows[0]?.n)}`));
+      const started = Date.now();
+      await expect(waiting).rejects.toThrow(/aborted while waiting its turn/);
+      expect(Date.now() - started).toBeLessThan(500); // it did not wait for the first to finish
+      await Promise.all([first, third]);
+      expect(order).toEqual(['first', 'third 3']); // the abort cancelled nothing that was not its own
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => /already executing a query|activeQuery/.test(w))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await client.close();
+    }
+  });
+});
